@@ -1,0 +1,75 @@
+"""The feature schema of a round: which columns exist, their kinds, and the label."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LabelValue = str | int | float
+
+
+class FeatureKind(StrEnum):
+    """How a feature column is treated by group rules and models."""
+
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+
+
+class Task(StrEnum):
+    """What the label is: classes to predict, or a number."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+class Feature(BaseModel):
+    """One feature column."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: FeatureKind
+    categories: list[str] | None = Field(
+        default=None, description="Sorted categories seen, for categorical features."
+    )
+    min: float | None = None
+    max: float | None = None
+    missing: int = Field(default=0, description="Number of missing values seen.")
+
+
+class LabelInfo(BaseModel):
+    """The label column and the learning task."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    task: Task
+    classes: list[LabelValue] | None = Field(
+        default=None, description="Sorted class labels, for classification."
+    )
+
+
+class FeatureSchema(BaseModel):
+    """Feature columns (in order) and the label of a round's data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    features: list[Feature]
+    label: LabelInfo
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature column names, in order."""
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> Feature:
+        """The feature called ``name``; ``KeyError`` if there is none."""
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def has_feature(self, name: str) -> bool:
+        """Whether ``name`` is a feature column."""
+        return any(f.name == name for f in self.features)
