@@ -1,0 +1,239 @@
+"""The decision step: exact verdicts, repairs, and the guarantees of DESIGN.md section 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
+from app.engine.errors import EngineError
+from app.engine.losses import Loss, LossKind
+from tests.engine.reference import ReferenceRound
+
+SPLITS = ("holdout", "train")
+
+
+def _outputs(masks: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> dict[str, PairOutput]:
+    return {s: PairOutput(masks[s], preds[s]) for s in masks}
+
+
+def _evaluator(loss: Loss, **params: float) -> BountyEvaluator:
+    return BountyEvaluator(
+        loss,
+        alpha=params.get("alpha", 0.0),
+        min_group_rows=int(params.get("min_group_rows", 1)),
+        repair_alpha=params.get("repair_alpha", 0.0),
+    )
+
+
+@st.composite
+def rounds(draw: st.DrawFn) -> dict:
+    """A small random round: labels, base predictions and a stream of random pairs per split."""
+    kind = draw(st.sampled_from(list(LossKind)))
+    clip = draw(st.sampled_from([None, 2.0])) if kind != LossKind.ZERO_ONE else None
+    loss = Loss(kind, clip=clip)
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    sizes = {"holdout": draw(st.integers(8, 60)), "train": draw(st.integers(8, 60))}
+    n_classes = draw(st.integers(2, 3))
+
+    def values(n: int) -> np.ndarray:
+        if kind == LossKind.ZERO_ONE:
+            return rng.integers(0, n_classes, n)
+        return np.round(rng.normal(0, 1.5, n), 1)
+
+    y = {s: values(n) for s, n in sizes.items()}
+    base = {s: values(n) for s, n in sizes.items()}
+    pairs = []
+    for i in range(draw(st.integers(1, 12))):
+        share = rng.uniform(0.05, 0.9)
+        quality = rng.uniform(0.0, 1.0)  # how often h predicts the true label
+        masks, preds = {}, {}
+        for s, n in sizes.items():
+            mask = rng.random(n) < share
+            good = rng.random(int(mask.sum())) < quality
+            preds[s] = np.where(good, y[s][mask], values(int(mask.sum())))
+            masks[s] = mask
+        pairs.append((f"s{i}", masks, preds))
+    params = {
+        "alpha": draw(st.sampled_from([0.0, 0.01, 0.05])),
+        "min_group_rows": draw(st.integers(1, 4)),
+        "repair_alpha": draw(st.sampled_from([0.0, 0.005, 0.03])),
+    }
+    return {"loss": loss, "y": y, "base": base, "pairs": pairs, "params": params}
+
+
+@settings(max_examples=150, deadline=None)
+@given(rounds())
+def test_matches_brute_force_reference(case: dict) -> None:
+    loss, y, base, params = case["loss"], case["y"], case["base"], case["params"]
+    fast = _evaluator(loss, **params).fit(y, base)
+    ref = ReferenceRound(loss, y, base, **params)
+    for key, masks, preds in case["pairs"]:
+        got = fast.decide(key, _outputs(masks, preds))
+        want = ref.decide(key, masks, preds)
+        assert (got.outcome.value, got.reason.value) == (want.outcome, want.reason)
+        assert got.stats["holdout"].score == want.score
+        assert got.version == want.version
+        assert [(r.group_key, r.target_version) for r in got.repairs] == want.repairs
+        assert got.loss_after["holdout"] == pytest.approx(want.loss_after, rel=1e-12, abs=1e-12)
+        assert fast.head_version == len(ref.nodes)
+        for split in SPLITS:
+            np.testing.assert_array_equal(
+                fast.head_predictions(split), ref.predict(len(ref.nodes), split)
+            )
+
+
+@settings(max_examples=150, deadline=None)
+@given(rounds())
+def test_guarantees_hold_after_every_decision(case: dict) -> None:
+    loss, y, params = case["loss"], case["y"], case["params"]
+    fast = _evaluator(loss, **params).fit(y, case["base"])
+    n = len(y["holdout"])
+    for key, masks, preds in case["pairs"]:
+        before = fast.head_loss()
+        decision = fast.decide(key, _outputs(masks, preds))
+        after = fast.head_loss()
+        if decision.accepted:
+            score = decision.stats["holdout"].score
+            assert score >= params["alpha"]
+            assert before - after >= score - 1e-9
+            for repair in decision.repairs:
+                assert repair.group_loss_after < repair.group_loss_before
+        else:
+            assert after == before
+        for group in fast.groups_:
+            n_j = group.n_rows
+            current = loss(fast.head_predictions(), y["holdout"])[group.rows["holdout"]].mean()
+            best = group.best_loss_sum / n_j
+            assert current - best <= params["repair_alpha"] * n / n_j + 1e-9
+
+
+@settings(max_examples=50, deadline=None)
+@given(rounds())
+def test_replay_reproduces_the_round(case: dict) -> None:
+    loss, y, base, params = case["loss"], case["y"], case["base"], case["params"]
+    pairs = [(k, _outputs(m, p)) for k, m, p in case["pairs"]]
+    first = replay(_evaluator(loss, **params), y, base, pairs)
+    evaluator = _evaluator(loss, **params)
+    second = replay(evaluator, y, base, pairs)
+    assert first == second
+    assert [v.kind for v in evaluator.versions_] == ["base"] + [
+        kind for d in first if d.accepted for kind in ["patch"] + ["pointer"] * len(d.repairs)
+    ]
+
+
+def _binary_round(n: int = 10) -> tuple[dict, dict]:
+    y = {"holdout": np.zeros(n, dtype=np.int64)}
+    base = {"holdout": np.ones(n, dtype=np.int64)}  # wrong everywhere
+    return y, base
+
+
+def _pair(mask: np.ndarray, values: np.ndarray) -> dict[str, PairOutput]:
+    return {"holdout": PairOutput(mask, values[mask])}
+
+
+def test_verdict_reasons_in_order() -> None:
+    y, base = _binary_round()
+    ev = BountyEvaluator(Loss(), alpha=0.5, min_group_rows=3).fit(y, base)
+    mask = np.zeros(10, dtype=bool)
+    mask[:2] = True
+    assert ev.decide("small", _pair(mask, np.zeros(10, np.int64))).reason is Reason.GROUP_TOO_SMALL
+    mask[:4] = True
+    worse = ev.decide("same", _pair(mask, np.ones(10, np.int64)))
+    assert worse.reason is Reason.NO_IMPROVEMENT
+    assert worse.stats["holdout"].score == 0.0
+    low = ev.decide("low", _pair(mask, np.zeros(10, np.int64)))
+    assert low.reason is Reason.BELOW_THRESHOLD
+    assert low.stats["holdout"].score == pytest.approx(0.4)
+    assert low.loss_after == low.loss_before
+    mask[:] = True
+    ok = ev.decide("ok", _pair(mask, np.zeros(10, np.int64)))
+    assert ok.outcome is Outcome.ACCEPTED
+    assert ok.version == 1
+    assert ok.loss_before["holdout"] == 1.0
+    assert ok.loss_after["holdout"] == 0.0
+    assert ev.head_version == 1
+
+
+def test_damage_within_repair_alpha_is_tolerated() -> None:
+    n = 20
+    y = {"holdout": np.zeros(n, dtype=np.int64)}
+    base = {"holdout": np.ones(n, dtype=np.int64)}
+    ev = BountyEvaluator(Loss(), repair_alpha=0.1).fit(y, base)
+    assert ev.decide("a", _pair(np.arange(n) < 4, np.zeros(n, np.int64))).accepted
+    q = np.zeros(n, dtype=np.int64)
+    q[:2] = 1  # breaks 2 of group "a"'s rows: 2/20 = 0.1, not more than repair_alpha
+    d = ev.decide("b", _pair(np.ones(n, dtype=bool), q))
+    assert d.accepted
+    assert d.repairs == ()
+    assert ev.groups_[0].loss_sum == 2.0
+    assert ev.groups_[0].best_loss_sum == 0.0
+
+
+def test_pointer_node_points_at_the_best_version() -> None:
+    n = 20
+    y = {"holdout": np.zeros(n, dtype=np.int64)}
+    base = {"holdout": np.ones(n, dtype=np.int64)}
+    ev = BountyEvaluator(Loss(), repair_alpha=0.0).fit(y, base)
+    small = np.arange(n) < 4
+    assert ev.decide("a", _pair(small, np.zeros(n, np.int64))).version == 1
+    # Fixes rows 4-19 (16 rows) but breaks rows 0-1 of group "a": net gain 14 rows.
+    big = np.ones(n, dtype=bool)
+    q = np.zeros(n, dtype=np.int64)
+    q[:2] = 1
+    d = ev.decide("b", _pair(big, q))
+    assert d.accepted
+    assert d.version == 2
+    assert [(r.group_key, r.target_version, r.version) for r in d.repairs] == [("a", 1, 3)]
+    assert d.repairs[0].group_loss_before == 0.5
+    assert d.repairs[0].group_loss_after == 0.0
+    assert ev.head_loss() == 0.0
+    assert [v.kind for v in ev.versions_] == ["base", "patch", "patch", "pointer"]
+
+
+def test_malformed_outputs_are_invalid_not_errors() -> None:
+    y, base = _binary_round()
+    ev = BountyEvaluator(Loss()).fit(y, base)
+    mask = np.ones(10, dtype=bool)
+    cases = {
+        "short mask": {"holdout": PairOutput(mask[:5], np.zeros(5, np.int64))},
+        "int mask": {"holdout": PairOutput(mask.astype(int), np.zeros(10, np.int64))},
+        "wrong length": {"holdout": PairOutput(mask, np.zeros(9, np.int64))},
+        "float codes": {"holdout": PairOutput(mask, np.zeros(10))},
+        "missing split": {},
+    }
+    for key, outputs in cases.items():
+        decision = ev.decide(key, outputs)
+        assert decision.outcome is Outcome.INVALID, key
+        assert decision.message
+    assert ev.head_version == 0
+
+
+def test_regression_rejects_non_finite_predictions() -> None:
+    y = {"holdout": np.zeros(4)}
+    ev = BountyEvaluator(Loss(LossKind.SQUARED)).fit(y, {"holdout": np.ones(4)})
+    bad = ev.decide("nan", {"holdout": PairOutput(np.ones(4, bool), np.array([0, np.nan, 0, 0]))})
+    assert bad.outcome is Outcome.INVALID
+    assert "finite" in bad.message
+
+
+def test_same_key_cannot_be_accepted_twice() -> None:
+    y, base = _binary_round()
+    ev = BountyEvaluator(Loss()).fit(y, base)
+    mask = np.ones(10, dtype=bool)
+    assert ev.decide("k", _pair(mask, np.zeros(10, np.int64))).accepted
+    with pytest.raises(EngineError, match="already accepted"):
+        ev.decide("k", _pair(mask, np.zeros(10, np.int64)))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"alpha": -1.0}, "non-negative"), ({"min_group_rows": 0}, "at least 1")],
+)
+def test_bad_parameters_are_refused(params: dict, message: str) -> None:
+    y, base = _binary_round()
+    with pytest.raises(EngineError, match=message):
+        BountyEvaluator(Loss(), **params).fit(y, base)
