@@ -119,6 +119,14 @@ class Decision:
         return cls(key=key, outcome=Outcome.INVALID, reason=Reason.INVALID, message=message)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A checked pair output: the group's row indices and h's predictions on them."""
+
+    idx: IntArray
+    values: Array
+
+
 @dataclass
 class _SplitState:
     y: Array
@@ -250,7 +258,7 @@ class BountyEvaluator:
             self._mean_loss(),
         )
 
-    def _check_output(self, name: str, outputs: Mapping[str, PairOutput]) -> PairOutput:
+    def _check_output(self, name: str, outputs: Mapping[str, PairOutput]) -> _Rows:
         if name not in outputs:
             raise PredictionError(f"no output for split {name!r}")
         out = outputs[name]
@@ -258,11 +266,11 @@ class BountyEvaluator:
         n = self.splits_[name].n
         if mask.dtype != np.bool_ or mask.shape != (n,):
             raise PredictionError(f"the group must give one true/false value for each of {n} rows")
+        idx = np.flatnonzero(mask)
         q = np.asarray(out.predictions)
-        n_group = int(np.count_nonzero(mask))
-        if q.shape != (n_group,):
+        if q.shape != idx.shape:
             raise PredictionError(
-                f"the model must give one prediction for each of the group's {n_group} rows, "
+                f"the model must give one prediction for each of the group's {len(idx)} rows, "
                 f"got shape {q.shape}"
             )
         if self.loss.task is Task.CLASSIFICATION:
@@ -270,12 +278,12 @@ class BountyEvaluator:
                 raise PredictionError("classification predictions must be encoded class codes")
         elif q.dtype.kind != "f" or not np.isfinite(q).all():
             raise PredictionError("regression predictions must be finite numbers")
-        return PairOutput(mask, q)
+        return _Rows(idx, q)
 
-    def _stats(self, state: _SplitState, out: PairOutput) -> PairStats:
-        n_group = len(out.predictions)
-        before = float(state.row_loss[out.mask].sum())
-        after = float(self.loss(out.predictions, state.y[out.mask]).sum())
+    def _stats(self, state: _SplitState, rows: _Rows) -> PairStats:
+        n_group = len(rows.idx)
+        before = float(state.row_loss[rows.idx].sum())
+        after = float(self.loss(rows.values, state.y[rows.idx]).sum())
         return PairStats(
             n_rows=state.n,
             n_group=n_group,
@@ -299,9 +307,9 @@ class BountyEvaluator:
             )
         return None
 
-    def _accept(self, key: str, outputs: Mapping[str, PairOutput]) -> int:
-        rows = {name: np.flatnonzero(out.mask) for name, out in outputs.items()}
-        changed = self._set_rows(rows, {n: o.predictions for n, o in outputs.items()})
+    def _accept(self, key: str, outputs: Mapping[str, _Rows]) -> int:
+        rows = {name: out.idx for name, out in outputs.items()}
+        changed = self._set_rows(rows, {name: out.values for name, out in outputs.items()})
         version = self._new_version("patch", key, None)
         group = AcceptedGroup(
             key=key,
@@ -351,10 +359,12 @@ class BountyEvaluator:
             idx, q = rows[name], preds[name]
             state.pred[idx] = q
             new_loss = self.loss(q, state.y[idx])
+            old_loss = state.row_loss[idx]
             if name == self.decision_split:
-                moved = idx[new_loss != state.row_loss[idx]]
+                moved = idx[new_loss != old_loss]
             state.row_loss[idx] = new_loss
-            state.loss_sum = float(state.row_loss.sum())
+            # Exact for 0-1 loss; for other losses the drift is far below any alpha.
+            state.loss_sum += float(new_loss.sum()) - float(old_loss.sum())
         return [int(p) for p in self.membership_.groups_touching(moved)]
 
     def _refresh(self, positions: Iterable[int], version: int) -> None:

@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` and `make test`.
+UV := python3 -m uv
+
+.PHONY: demo test bootstrap lint typecheck pytest bench
+
+demo: bootstrap  ## set up, then run the demo
+	$(UV) run bounty demo
+
+test: bootstrap lint typecheck pytest  ## set up, then run every check and the whole test suite
+
+bootstrap:
+	./scripts/bootstrap
+
+lint:
+	$(UV) run ruff check app tests bench
+	$(UV) run ruff format --check app tests bench
+
+typecheck:
+	$(UV) run mypy
+
+pytest:
+	$(UV) run pytest -n auto
+
+bench: bootstrap  ## benchmarks, run by hand
+	$(UV) run python -m bench.engine

@@ -1,0 +1,91 @@
+"""The demo round on the UCI Adult census data: a base model and a few teams' pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from app.engine.baseline import train_default_model
+from app.engine.data import infer_schema, label_values, prepare_features, split_frame
+from app.engine.datasets.adult import ADULT_LABEL, load_adult
+from app.engine.groups import RuleGroup
+from app.engine.losses import Loss
+from app.engine.models import dump_sklearn_model, load_model
+from app.engine.round import BountyRound, RoundRules, Submission
+from app.engine.schema import FeatureKind, FeatureSchema, Task
+
+DEMO_RULES = RoundRules(Loss(), alpha=0.001, min_group_rows=30, repair_alpha=0.0005)
+DEMO_SPLIT = (0.6, 0.2, 0.2)
+DEMO_SEED = 0
+
+# (team, group rule): groups on which a logistic regression on all of Adult does badly.
+DEMO_PAIRS: list[tuple[str, str]] = [
+    ("census-sleuths", "capital_gain > 0"),
+    ("fairness-lab", 'marital_status == "Married-civ-spouse"'),
+    ("fairness-lab", 'marital_status == "Married-civ-spouse" and 9 <= education_num <= 12'),
+    ("data-detectives", 'occupation in ("Exec-managerial", "Prof-specialty") and age >= 30'),
+]
+
+
+def train_group_model(
+    frame: pd.DataFrame, schema: FeatureSchema, mask: np.ndarray, *, seed: int = 0
+) -> Pipeline:
+    """A gradient-boosting model fitted on the rows of ``frame`` selected by ``mask``."""
+    categorical = [f.name for f in schema.features if f.kind is FeatureKind.CATEGORICAL]
+    numeric = [f.name for f in schema.features if f.kind is FeatureKind.NUMERIC]
+    encode = make_column_transformer(
+        (
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+            ),
+            categorical,
+        ),
+        ("passthrough", numeric),
+    )
+    estimator = (
+        HistGradientBoostingClassifier(random_state=seed)
+        if schema.label.task is Task.CLASSIFICATION
+        else HistGradientBoostingRegressor(random_state=seed)
+    )
+    model = make_pipeline(encode, estimator)
+    features = prepare_features(frame, schema)
+    model.fit(features.loc[mask], label_values(frame, schema)[mask])
+    return model
+
+
+@dataclass(frozen=True)
+class DemoRound:
+    """The demo round and the team that made each of its submissions."""
+
+    round: BountyRound
+    teams: dict[str, str]
+    train: pd.DataFrame
+
+
+def build_demo_round() -> DemoRound:
+    """Split Adult, train the default base model, and decide the demo teams' pairs in order."""
+    frame = load_adult()
+    schema = infer_schema(frame, ADULT_LABEL)
+    split = split_frame(frame, DEMO_SPLIT, seed=DEMO_SEED)
+    base = load_model(dump_sklearn_model(train_default_model(split.train, schema, seed=DEMO_SEED)))
+    bounty = BountyRound(
+        schema,
+        DEMO_RULES,
+        base,
+        {"holdout": split.holdout, "train": split.train, "test": split.test},
+    )
+    train_features = prepare_features(split.train, schema)
+    teams: dict[str, str] = {}
+    for i, (team, expression) in enumerate(DEMO_PAIRS, start=1):
+        group = RuleGroup.parse(expression, schema)
+        h = train_group_model(split.train, schema, group.mask(train_features), seed=DEMO_SEED)
+        key = f"demo-{i}"
+        teams[key] = team
+        bounty.submit(Submission(key, group, load_model(dump_sklearn_model(h))))
+    return DemoRound(bounty, teams, split.train)

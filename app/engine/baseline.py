@@ -1,0 +1,60 @@
+"""The default base model f0 of a round, for organizers who do not upload their own."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from app.engine.data import label_values, prepare_features
+from app.engine.schema import FeatureKind, FeatureSchema, Task
+
+
+def train_default_model(frame: pd.DataFrame, schema: FeatureSchema, *, seed: int = 0) -> Pipeline:
+    """Fit the documented default base model on ``frame`` (features and label).
+
+    A scikit-learn ``Pipeline``: a ``ColumnTransformer`` that median-imputes and standardizes
+    numeric features and most-frequent-imputes and one-hot encodes categorical features
+    (unknown categories ignored), followed by ``LogisticRegression(max_iter=1000)`` for
+    classification or ``Ridge()`` for regression. It is fitted on
+    ``prepare_features(frame, schema)`` and must be given frames in that layout; the fit is
+    deterministic.
+    """
+    pipeline = Pipeline(
+        [
+            ("features", _feature_transformer(schema)),
+            ("model", _estimator(schema.label.task, seed)),
+        ]
+    )
+    pipeline.fit(prepare_features(frame, schema), label_values(frame, schema))
+    return pipeline
+
+
+def _feature_transformer(schema: FeatureSchema) -> ColumnTransformer:
+    numeric = [f.name for f in schema.features if f.kind is FeatureKind.NUMERIC]
+    categorical = [f.name for f in schema.features if f.kind is FeatureKind.CATEGORICAL]
+    parts: list[tuple[str, Pipeline, list[str]]] = []
+    if numeric:
+        numeric_steps = Pipeline(
+            [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        )
+        parts.append(("numeric", numeric_steps, numeric))
+    if categorical:
+        categorical_steps = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="most_frequent")),
+                ("encode", OneHotEncoder(handle_unknown="ignore")),
+            ]
+        )
+        parts.append(("categorical", categorical_steps, categorical))
+    return ColumnTransformer(parts)
+
+
+def _estimator(task: Task, seed: int) -> LogisticRegression | Ridge:
+    if task is Task.REGRESSION:
+        return Ridge(alpha=1.0, random_state=seed)
+    # lbfgs is deterministic; random_state is recorded for other solvers
+    return LogisticRegression(max_iter=1000, random_state=seed)
