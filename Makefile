@@ -12,8 +12,8 @@ bootstrap:
 	./scripts/bootstrap
 
 lint:
-	$(UV) run ruff check app tests bench
-	$(UV) run ruff format --check app tests bench
+	$(UV) run ruff check app tests bench examples
+	$(UV) run ruff format --check app tests bench examples
 
 typecheck:
 	$(UV) run mypy

@@ -39,19 +39,34 @@ def demo(
         demo_round = build_demo_round()
     bounty = demo_round.round
     table = Table(title="Demo round on UCI Adult: verdicts in arrival order")
-    for column in ("submission", "team", "group", "verdict", "score", "holdout error after"):
-        table.add_column(column)
-    for sub, decision in zip(bounty.submissions, bounty.decisions, strict=True):
+    table.add_column("#", justify="right")
+    table.add_column("team and group")
+    table.add_column("verdict")
+    table.add_column("score", justify="right")
+    table.add_column("holdout error", justify="right")
+    for i, (sub, decision) in enumerate(zip(bounty.submissions, bounty.decisions, strict=True), 1):
         stats = decision.stats.get("holdout")
         table.add_row(
-            sub.key,
-            demo_round.teams[sub.key],
-            sub.group.spec().get("expression", "group model"),
-            f"{decision.outcome.value}: {decision.reason.value}",
-            f"{stats.score:.4f}" if stats else "-",
+            str(i),
+            f"[bold]{demo_round.teams[sub.key]}[/bold]\n{sub.group.spec().get('expression', '')}",
+            decision.reason.value.replace("_", " "),
+            f"{stats.score:+.4f}" if stats else "-",
             f"{decision.loss_after['holdout']:.4f}" if decision.loss_after else "-",
         )
     console.print(table)
+    credit: dict[str, float] = {}
+    for decision in bounty.decisions:
+        if decision.accepted:
+            team = demo_round.teams[decision.key]
+            credit[team] = credit.get(team, 0.0) + decision.stats["holdout"].score
+    board = Table(title="Leaderboard: credited improvement on the holdout")
+    board.add_column("rank", justify="right")
+    board.add_column("team")
+    board.add_column("improvement", justify="right")
+    ranked = sorted(credit.items(), key=lambda item: -item[1])
+    for rank, (team, total) in enumerate(ranked, 1):
+        board.add_row(str(rank), team, f"{total:.4f}")
+    console.print(board)
     base, head = bounty.evaluator.versions_[0].loss, bounty.evaluator.versions_[-1].loss
     for split in ("holdout", "test"):
         console.print(f"{split:>8} error: base {base[split]:.4f} -> head {head[split]:.4f}")

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from sklearn.compose import make_column_transformer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OrdinalEncoder
 
-from app.engine.baseline import train_default_model
-from app.engine.data import infer_schema, label_values, prepare_features, split_frame
+from app.engine.baseline import train_default_model, train_patch_model
+from app.engine.data import infer_schema, prepare_features, split_frame
 from app.engine.datasets.adult import ADULT_LABEL, load_adult
 from app.engine.groups import RuleGroup
 from app.engine.losses import Loss
 from app.engine.models import dump_sklearn_model, load_model
 from app.engine.round import BountyRound, RoundRules, Submission
-from app.engine.schema import FeatureKind, FeatureSchema, Task
 
 DEMO_RULES = RoundRules(Loss(), alpha=0.001, min_group_rows=30, repair_alpha=0.0005)
 DEMO_SPLIT = (0.6, 0.2, 0.2)
@@ -31,32 +25,6 @@ DEMO_PAIRS: list[tuple[str, str]] = [
     ("fairness-lab", 'marital_status == "Married-civ-spouse" and 9 <= education_num <= 12'),
     ("data-detectives", 'occupation in ("Exec-managerial", "Prof-specialty") and age >= 30'),
 ]
-
-
-def train_group_model(
-    frame: pd.DataFrame, schema: FeatureSchema, mask: np.ndarray, *, seed: int = 0
-) -> Pipeline:
-    """A gradient-boosting model fitted on the rows of ``frame`` selected by ``mask``."""
-    categorical = [f.name for f in schema.features if f.kind is FeatureKind.CATEGORICAL]
-    numeric = [f.name for f in schema.features if f.kind is FeatureKind.NUMERIC]
-    encode = make_column_transformer(
-        (
-            OrdinalEncoder(
-                handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
-            ),
-            categorical,
-        ),
-        ("passthrough", numeric),
-    )
-    estimator = (
-        HistGradientBoostingClassifier(random_state=seed)
-        if schema.label.task is Task.CLASSIFICATION
-        else HistGradientBoostingRegressor(random_state=seed)
-    )
-    model = make_pipeline(encode, estimator)
-    features = prepare_features(frame, schema)
-    model.fit(features.loc[mask], label_values(frame, schema)[mask])
-    return model
 
 
 @dataclass(frozen=True)
@@ -84,7 +52,7 @@ def build_demo_round() -> DemoRound:
     teams: dict[str, str] = {}
     for i, (team, expression) in enumerate(DEMO_PAIRS, start=1):
         group = RuleGroup.parse(expression, schema)
-        h = train_group_model(split.train, schema, group.mask(train_features), seed=DEMO_SEED)
+        h = train_patch_model(split.train, schema, group.mask(train_features), seed=DEMO_SEED)
         key = f"demo-{i}"
         teams[key] = team
         bounty.submit(Submission(key, group, load_model(dump_sklearn_model(h))))

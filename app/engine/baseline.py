@@ -1,13 +1,20 @@
-"""The default base model f0 of a round, for organizers who do not upload their own."""
+"""Default models: the base model f0 of a round, and a patch model h for a group's rows.
+
+The base model serves organizers who do not upload their own; the patch model is what the demo,
+examples and local tools train for a participant's group.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from app.engine.data import label_values, prepare_features
 from app.engine.schema import FeatureKind, FeatureSchema, Task
@@ -31,6 +38,38 @@ def train_default_model(frame: pd.DataFrame, schema: FeatureSchema, *, seed: int
     )
     pipeline.fit(prepare_features(frame, schema), label_values(frame, schema))
     return pipeline
+
+
+def train_patch_model(
+    frame: pd.DataFrame, schema: FeatureSchema, mask: npt.NDArray[np.bool_], *, seed: int = 0
+) -> Pipeline:
+    """Fit a gradient-boosting patch model on the rows of ``frame`` selected by ``mask``.
+
+    Categorical features are ordinal-encoded (unknown and missing as -1), numeric ones passed
+    through; then ``HistGradientBoostingClassifier`` or ``...Regressor`` by the task.
+    """
+    categorical = [f.name for f in schema.features if f.kind is FeatureKind.CATEGORICAL]
+    numeric = [f.name for f in schema.features if f.kind is FeatureKind.NUMERIC]
+    encode = ColumnTransformer(
+        [
+            (
+                "categorical",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+                ),
+                categorical,
+            ),
+            ("numeric", "passthrough", numeric),
+        ]
+    )
+    estimator = (
+        HistGradientBoostingClassifier(random_state=seed)
+        if schema.label.task is Task.CLASSIFICATION
+        else HistGradientBoostingRegressor(random_state=seed)
+    )
+    model = Pipeline([("features", encode), ("model", estimator)])
+    model.fit(prepare_features(frame, schema).loc[mask], label_values(frame, schema)[mask])
+    return model
 
 
 def _feature_transformer(schema: FeatureSchema) -> ColumnTransformer:

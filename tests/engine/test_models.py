@@ -43,13 +43,13 @@ from sklearn.preprocessing import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from app.engine import models
 from app.engine.errors import ModelLoadError, PredictionError
 from app.engine.models import (
     LoadedModel,
     ModelFormat,
     dump_sklearn_model,
     load_model,
+    skops_archive,
     sniff_format,
 )
 from app.engine.predictions import encode_predictions
@@ -309,12 +309,12 @@ def test_unreadable_schema_is_refused() -> None:
 
 def test_archive_size_caps(logistic: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     data = dump_sklearn_model(logistic)
-    monkeypatch.setattr(models, "MAX_ARCHIVE_MEMBERS", 2)
+    monkeypatch.setattr(skops_archive, "MAX_ARCHIVE_MEMBERS", 2)
     assert "at most 2 are allowed" in _load_error(data)
     monkeypatch.undo()
     bomb = _zip({"schema.json": b"{}", "zeros.bin": bytes(4 * 2**20)})
     assert len(bomb) < 2**16
-    monkeypatch.setattr(models, "MAX_ARCHIVE_BYTES", 2**20)
+    monkeypatch.setattr(skops_archive, "MAX_ARCHIVE_BYTES", 2**20)
     assert "unpacks to 4 MiB; at most 1 MiB is allowed" in _load_error(bomb)
 
 

@@ -12,8 +12,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from app.demo import train_group_model
-from app.engine.baseline import train_default_model
+from app.engine.baseline import train_default_model, train_patch_model
 from app.engine.bundle import BundleError, export_bundle, load_bundle
 from app.engine.data import infer_schema, prepare_features, split_frame
 from app.engine.datasets.synthetic import make_synthetic
@@ -47,7 +46,7 @@ class Synthetic:
         group = RuleGroup.parse(expression, self.schema)
         mask = group.mask(self.train_x)
         if depth is None:
-            h = train_group_model(self.split.train, self.schema, mask)
+            h = train_patch_model(self.split.train, self.schema, mask)
         else:
             h = _tree_on(self.numeric, depth).fit(
                 self.train_x.loc[mask], self.split.train[self.data.label][mask]
@@ -101,9 +100,9 @@ def test_group_model_submission(synthetic: Synthetic) -> None:
     in_group = planted[np.asarray(train_rows)]
     # A classifier of membership, trained like any model (the synthetic labels are 0/1 too).
     membership = synthetic.split.train.assign(**{synthetic.data.label: in_group.astype(int)})
-    g = train_group_model(membership, synthetic.schema, np.ones(len(membership), dtype=bool))
+    g = train_patch_model(membership, synthetic.schema, np.ones(len(membership), dtype=bool))
     group = ModelGroup(load_model(dump_sklearn_model(g)))
-    h = train_group_model(synthetic.split.train, synthetic.schema, group.mask(synthetic.train_x))
+    h = train_patch_model(synthetic.split.train, synthetic.schema, group.mask(synthetic.train_x))
     bounty = synthetic.new_round()
     decision = bounty.submit(Submission("gm", group, load_model(dump_sklearn_model(h))))
     assert decision.accepted
