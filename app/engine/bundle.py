@@ -1,8 +1,10 @@
 """Export a round's model as a self-contained bundle, and load it back without the server.
 
 A bundle is a zip archive: ``manifest.json`` (the schema, the nodes in version order, group
-expressions, checksums) and ``models/<sha256>.<format>`` for the base model, every patch model and
-every group model. Loading goes through the same safe loaders as uploads and checks every checksum.
+expressions, sha256 checksums) and ``models/<sha256>.<format>`` for the base model, every patch
+model and every group model. Checksums catch corruption, not forgery (anyone can rewrite the
+manifest): safety rests on loading every model through the same safe loaders as uploads, and
+every expression through the same parser.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ BUNDLE_FORMAT = "bias-bounty-pdl"
 BUNDLE_VERSION = 1
 
 
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+
+
 class BundleError(EngineError):
-    """A bundle is malformed, tampered with, or of an unknown format."""
+    """A bundle is malformed, corrupted, or of an unknown format."""
 
     code = "invalid_bundle"
 
@@ -100,10 +106,19 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
     """Load a bundle written by ``export_bundle``; BundleError if it is malformed or altered."""
     try:
         with zipfile.ZipFile(path) as zf:
-            manifest = json.loads(zf.read("manifest.json"))
+            manifest = json.loads(_read(zf, "manifest.json", MAX_MANIFEST_BYTES))
             return _build(manifest, zf)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, TypeError, OSError) as exc:
+    except BundleError:
+        raise
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
         raise BundleError(f"not a readable model bundle: {exc}") from exc
+
+
+def _read(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """A member's bytes, refusing (before decompressing) one larger than ``limit``."""
+    if zf.getinfo(name).file_size > limit:
+        raise BundleError(f"{name} is larger than {limit} bytes")
+    return zf.read(name)
 
 
 def _build(manifest: dict[str, Any], zf: zipfile.ZipFile) -> Bundle:
@@ -114,8 +129,10 @@ def _build(manifest: dict[str, Any], zf: zipfile.ZipFile) -> Bundle:
 
     def model_at(entry: dict[str, Any]) -> LoadedModel:
         name = entry["file"]
+        if name != f"models/{entry['sha256']}.{entry['format']}":
+            raise BundleError(f"unexpected model file name {name!r}")
         if name not in loaded:
-            data = zf.read(name)
+            data = _read(zf, name, MAX_MODEL_BYTES)
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 raise BundleError(f"checksum mismatch for {name}")
             loaded[name] = load_model(data)
@@ -129,12 +146,18 @@ def _build(manifest: dict[str, Any], zf: zipfile.ZipFile) -> Bundle:
         raise BundleError(f"unknown group type {entry['type']!r}")
 
     model = PointerDecisionList(model_at(manifest["base"]), schema.label)
+    patched: dict[str, tuple[dict[str, Any], Group]] = {}  # key -> its patch's group entry
     for entry in manifest["nodes"]:
         node: Node
+        key = entry["key"]
         if entry["kind"] == "patch":
-            node = PatchNode(entry["key"], group_of(entry["group"]), model_at(entry["model"]))
+            node = PatchNode(key, group_of(entry["group"]), model_at(entry["model"]))
+            patched[key] = (entry["group"], node.group)
         elif entry["kind"] == "pointer":
-            node = PointerNode(entry["key"], group_of(entry["group"]), int(entry["target_version"]))
+            # A pointer repeats its patch's group: share that object, so it is evaluated once.
+            if key not in patched or patched[key][0] != entry["group"]:
+                raise BundleError(f"pointer node {key!r} does not repeat its patch's group")
+            node = PointerNode(key, patched[key][1], int(entry["target_version"]))
         else:
             raise BundleError(f"unknown node kind {entry['kind']!r}")
         model.append(node)

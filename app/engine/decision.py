@@ -6,7 +6,10 @@ predictions and per-row losses, and for every accepted group its rows and the ca
 of its best version. Deciding a pair costs O(n) for the pair plus the rows of accepted groups
 whose loss it changes; earlier models are never re-run and no Python loop runs over rows.
 
-Predictions are encoded: int class codes for classification, float64 for regression.
+Loss sums are exact (``app.engine.exact``), so verdicts and repairs never depend on the order
+in which floats were added, and every repair strictly lowers the exact holdout loss: the repair
+loop always ends. Predictions are encoded: int class codes for classification, float64 for
+regression.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from app.engine.errors import EngineError, PredictionError
+from app.engine.exact import SCALE_BITS, exact_sum, to_float, to_units
 from app.engine.losses import Loss
 from app.engine.membership import Membership
 from app.engine.schema import Task
 
 Array = npt.NDArray[np.generic]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 
@@ -121,18 +126,19 @@ class Decision:
 
 @dataclass(frozen=True)
 class _Rows:
-    """A checked pair output: the group's row indices and h's predictions on them."""
+    """A checked pair output on one split: row indices, h's predictions and their losses."""
 
     idx: IntArray
     values: Array
+    loss: FloatArray
 
 
 @dataclass
 class _SplitState:
     y: Array
     pred: Array
-    row_loss: npt.NDArray[np.float64]
-    loss_sum: float
+    row_loss: FloatArray
+    loss_units: int  # exact sum of row_loss (app.engine.exact units)
 
     @property
     def n(self) -> int:
@@ -141,20 +147,19 @@ class _SplitState:
 
 @dataclass
 class AcceptedGroup:
-    """An accepted group: its rows per split, current and best loss on the decision split."""
+    """An accepted group: its rows per split, and its current and best loss on the decision split.
+
+    Loss sums are exact integers in ``app.engine.exact`` units.
+    """
 
     key: str
     accepted_version: int
+    n_rows: int
     rows: dict[str, IntArray]
-    loss_sum: float
-    best_loss_sum: float
+    loss_units: int
+    best_units: int
     best_version: int
     best_pred: dict[str, Array]
-
-    @property
-    def n_rows(self) -> int:
-        """Rows of the group on the decision split."""
-        return len(next(iter(self.rows.values())))
 
 
 class BountyEvaluator:
@@ -182,8 +187,8 @@ class BountyEvaluator:
 
     def fit(self, y: Mapping[str, Array], base_predictions: Mapping[str, Array]) -> BountyEvaluator:
         """Start from the base model f0: ``y`` and ``base_predictions`` per split, encoded."""
-        if self.alpha < 0 or self.repair_alpha < 0:
-            raise EngineError("alpha and repair_alpha must be non-negative")
+        if not (0 <= self.alpha < np.inf and 0 <= self.repair_alpha < np.inf):
+            raise EngineError("alpha and repair_alpha must be non-negative numbers")
         if self.min_group_rows < 1:
             raise EngineError("min_group_rows must be at least 1")
         if self.decision_split not in y or set(y) != set(base_predictions):
@@ -191,20 +196,44 @@ class BountyEvaluator:
                 f"labels and base predictions must be given for the same splits, "
                 f"including the decision split {self.decision_split!r}"
             )
-        self.splits_: dict[str, _SplitState] = {}
-        for name, given in y.items():
-            pred = np.asarray(base_predictions[name])
-            labels = np.asarray(given)
-            if pred.shape != labels.shape or labels.ndim != 1:
-                raise EngineError(f"split {name!r}: predictions and labels differ in shape")
-            row_loss = self.loss(pred, labels)
-            self.splits_[name] = _SplitState(labels, pred.copy(), row_loss, float(row_loss.sum()))
+        self.splits_: dict[str, _SplitState] = {
+            name: self._split_state(name, labels, base_predictions[name])
+            for name, labels in y.items()
+        }
         self.groups_: list[AcceptedGroup] = []
         self._accepted_keys: set[str] = set()
         self._candidates: set[int] = set()
-        self.membership_ = Membership(self._decision.n)
+        n = self._decision.n
+        self._alpha_units = to_units(self.alpha) * n
+        self._repair_units = to_units(self.repair_alpha) * n
+        self.membership_ = Membership(n)
         self.versions_: list[VersionInfo] = [VersionInfo(0, "base", None, None, self._mean_loss())]
         return self
+
+    def _split_state(self, name: str, labels: Array, base: Array) -> _SplitState:
+        labels, pred = self._encoded(labels), self._encoded(base)
+        if pred.shape != labels.shape or labels.ndim != 1 or len(labels) == 0:
+            raise EngineError(
+                f"split {name!r}: labels and predictions must be non-empty 1-D arrays"
+            )
+        row_loss = self.loss(pred, labels)
+        if not np.isfinite(row_loss).all():
+            raise EngineError(f"split {name!r}: labels and base predictions must be finite")
+        return _SplitState(labels, pred.copy(), row_loss, self._units(row_loss))
+
+    def _encoded(self, values: Array) -> Array:
+        values = np.asarray(values)
+        if self.loss.task is Task.REGRESSION:
+            return values.astype(np.float64)
+        if values.dtype.kind not in "iu":
+            raise EngineError("classification labels and predictions must be integer class codes")
+        return values
+
+    def _units(self, row_loss: FloatArray) -> int:
+        """Exact sum of per-row losses; 0-1 losses are small integers and sum exactly as floats."""
+        if self.loss.task is Task.CLASSIFICATION:
+            return int(row_loss.sum()) << SCALE_BITS
+        return exact_sum(row_loss)
 
     @property
     def head_version(self) -> int:
@@ -216,7 +245,8 @@ class BountyEvaluator:
         return self.splits_[self.decision_split]
 
     def head_predictions(self, split: str | None = None) -> Array:
-        """A read-only view of the head version's encoded predictions on a split."""
+        """The head's encoded predictions on a split: a read-only view that later decisions
+        update in place (copy it to keep a version)."""
         view = self.splits_[split or self.decision_split].pred.view()
         view.flags.writeable = False
         return view
@@ -224,20 +254,24 @@ class BountyEvaluator:
     def head_loss(self, split: str | None = None) -> float:
         """The head version's mean loss on a split."""
         state = self.splits_[split or self.decision_split]
-        return state.loss_sum / state.n
+        return to_float(state.loss_units, state.n)
 
     def decide(self, key: str, outputs: Mapping[str, PairOutput]) -> Decision:
-        """Decide one pair, given g's mask and h's predictions on every tracked split."""
+        """Decide one pair, given g's mask and h's predictions on every tracked split.
+
+        A key that was already accepted is a caller error (``EngineError``): keys identify
+        submissions, and one submission is decided once.
+        """
+        if key in self._accepted_keys:
+            raise EngineError(f"a pair with key {key!r} was already accepted")
         try:
             checked = {name: self._check_output(name, outputs) for name in self.splits_}
         except PredictionError as exc:
             return Decision.invalid(key, str(exc))
-        if key in self._accepted_keys:
-            raise EngineError(f"a pair with key {key!r} was already accepted")
-        stats = {name: self._stats(self.splits_[name], out) for name, out in checked.items()}
-        main = stats[self.decision_split]
+        sums = {name: self._pair_units(name, rows) for name, rows in checked.items()}
+        stats = {name: self._stats(name, checked[name], *sums[name]) for name in checked}
         loss_before = self._mean_loss()
-        verdict = self._verdict(main)
+        verdict = self._verdict(stats[self.decision_split], *sums[self.decision_split])
         if verdict is not None:
             reason, message = verdict
             return Decision(
@@ -245,6 +279,7 @@ class BountyEvaluator:
             )
         version = self._accept(key, checked)
         repairs = self._repair()
+        main = stats[self.decision_split]
         return Decision(
             key,
             Outcome.ACCEPTED,
@@ -263,9 +298,11 @@ class BountyEvaluator:
             raise PredictionError(f"no output for split {name!r}")
         out = outputs[name]
         mask = np.asarray(out.mask)
-        n = self.splits_[name].n
-        if mask.dtype != np.bool_ or mask.shape != (n,):
-            raise PredictionError(f"the group must give one true/false value for each of {n} rows")
+        state = self.splits_[name]
+        if mask.dtype != np.bool_ or mask.shape != (state.n,):
+            raise PredictionError(
+                f"the group must give one true/false value for each of {state.n} rows"
+            )
         idx = np.flatnonzero(mask)
         q = np.asarray(out.predictions)
         if q.shape != idx.shape:
@@ -273,35 +310,40 @@ class BountyEvaluator:
                 f"the model must give one prediction for each of the group's {len(idx)} rows, "
                 f"got shape {q.shape}"
             )
-        if self.loss.task is Task.CLASSIFICATION:
-            if q.dtype.kind not in "iu":
-                raise PredictionError("classification predictions must be encoded class codes")
-        elif q.dtype.kind != "f" or not np.isfinite(q).all():
-            raise PredictionError("regression predictions must be finite numbers")
-        return _Rows(idx, q)
+        if self.loss.task is Task.CLASSIFICATION and q.dtype.kind not in "iu":
+            raise PredictionError("classification predictions must be encoded class codes")
+        if self.loss.task is Task.REGRESSION and q.dtype.kind != "f":
+            raise PredictionError("regression predictions must be numbers")
+        loss = self.loss(q, state.y[idx])
+        if not np.isfinite(loss).all():
+            raise PredictionError("predictions must be finite numbers of a representable loss")
+        return _Rows(idx, q, loss)
 
-    def _stats(self, state: _SplitState, rows: _Rows) -> PairStats:
+    def _pair_units(self, name: str, rows: _Rows) -> tuple[int, int]:
+        """Exact group loss of the head and of h on the pair's rows of a split."""
+        return self._units(self.splits_[name].row_loss[rows.idx]), self._units(rows.loss)
+
+    def _stats(self, name: str, rows: _Rows, before: int, after: int) -> PairStats:
+        state = self.splits_[name]
         n_group = len(rows.idx)
-        before = float(state.row_loss[rows.idx].sum())
-        after = float(self.loss(rows.values, state.y[rows.idx]).sum())
         return PairStats(
             n_rows=state.n,
             n_group=n_group,
-            group_loss_before=before / n_group if n_group else None,
-            group_loss_after=after / n_group if n_group else None,
-            score=(before - after) / state.n,
-            loss_before=state.loss_sum / state.n,
+            group_loss_before=to_float(before, n_group) if n_group else None,
+            group_loss_after=to_float(after, n_group) if n_group else None,
+            score=to_float(before - after, state.n),
+            loss_before=to_float(state.loss_units, state.n),
         )
 
-    def _verdict(self, stats: PairStats) -> tuple[Reason, str] | None:
+    def _verdict(self, stats: PairStats, before: int, after: int) -> tuple[Reason, str] | None:
         if stats.n_group < self.min_group_rows:
             return Reason.GROUP_TOO_SMALL, (
                 f"the group has {stats.n_group} rows on the {self.decision_split}; "
                 f"at least {self.min_group_rows} are required"
             )
-        if stats.score <= 0:
+        if before - after <= 0:
             return Reason.NO_IMPROVEMENT, "the model does not improve on the group"
-        if stats.score < self.alpha:
+        if before - after < self._alpha_units:
             return Reason.BELOW_THRESHOLD, (
                 f"the improvement {stats.score:.6g} is below the round's threshold {self.alpha:g}"
             )
@@ -309,14 +351,20 @@ class BountyEvaluator:
 
     def _accept(self, key: str, outputs: Mapping[str, _Rows]) -> int:
         rows = {name: out.idx for name, out in outputs.items()}
-        changed = self._set_rows(rows, {name: out.values for name, out in outputs.items()})
+        changed = self._set_rows(
+            rows,
+            {name: out.values for name, out in outputs.items()},
+            {name: out.loss for name, out in outputs.items()},
+        )
         version = self._new_version("patch", key, None)
+        decision_rows = rows[self.decision_split]
         group = AcceptedGroup(
             key=key,
             accepted_version=version,
+            n_rows=len(decision_rows),
             rows=rows,
-            loss_sum=self._group_loss_sum(rows[self.decision_split]),
-            best_loss_sum=0.0,
+            loss_units=self._units(self._decision.row_loss[decision_rows]),
+            best_units=0,
             best_version=version,
             best_pred={},
         )
@@ -324,64 +372,72 @@ class BountyEvaluator:
         self._refresh(changed, version)
         self.groups_.append(group)
         self._accepted_keys.add(key)
-        self.membership_.add(len(self.groups_) - 1, rows[self.decision_split])
+        self.membership_.add(len(self.groups_) - 1, decision_rows)
         self._candidates = set(changed)
         return version
 
     def _repair(self) -> list[Repair]:
         repairs: list[Repair] = []
-        n = self._decision.n
         while True:
             violating = [
                 pos
                 for pos in sorted(self._candidates)
-                if (self.groups_[pos].loss_sum - self.groups_[pos].best_loss_sum) / n
-                > self.repair_alpha
+                if self.groups_[pos].loss_units - self.groups_[pos].best_units > self._repair_units
             ]
             if not violating:
                 return repairs
             pos = violating[0]
             group = self.groups_[pos]
-            before = group.loss_sum
-            changed = self._set_rows(group.rows, group.best_pred)
+            before = group.loss_units
+            losses = {
+                name: self.loss(pred, self.splits_[name].y[group.rows[name]])
+                for name, pred in group.best_pred.items()
+            }
+            changed = self._set_rows(group.rows, group.best_pred, losses)
             version = self._new_version("pointer", group.key, group.best_version)
             self._refresh([*changed, pos], version)
             self._candidates.update(changed)
             n_j = group.n_rows
             repairs.append(
-                Repair(version, group.key, group.best_version, before / n_j, group.loss_sum / n_j)
+                Repair(
+                    version,
+                    group.key,
+                    group.best_version,
+                    to_float(before, n_j),
+                    to_float(group.loss_units, n_j),
+                )
             )
 
-    def _set_rows(self, rows: Mapping[str, IntArray], preds: Mapping[str, Array]) -> list[int]:
+    def _set_rows(
+        self,
+        rows: Mapping[str, IntArray],
+        preds: Mapping[str, Array],
+        losses: Mapping[str, FloatArray],
+    ) -> list[int]:
         """Write predictions on rows of every split; return the accepted groups whose loss moved."""
         moved: IntArray = np.empty(0, dtype=np.intp)
         for name, state in self.splits_.items():
-            idx, q = rows[name], preds[name]
-            state.pred[idx] = q
-            new_loss = self.loss(q, state.y[idx])
+            idx, new_loss = rows[name], losses[name]
             old_loss = state.row_loss[idx]
             if name == self.decision_split:
                 moved = idx[new_loss != old_loss]
+            state.pred[idx] = preds[name]
             state.row_loss[idx] = new_loss
-            # Exact for 0-1 loss; for other losses the drift is far below any alpha.
-            state.loss_sum += float(new_loss.sum()) - float(old_loss.sum())
+            state.loss_units += self._units(new_loss) - self._units(old_loss)
         return [int(p) for p in self.membership_.groups_touching(moved)]
 
     def _refresh(self, positions: Iterable[int], version: int) -> None:
         """Recompute current losses of groups whose rows moved and record any new best."""
         for pos in set(positions):
             group = self.groups_[pos]
-            group.loss_sum = self._group_loss_sum(group.rows[self.decision_split])
-            if group.loss_sum < group.best_loss_sum:
+            group.loss_units = self._units(self._decision.row_loss[group.rows[self.decision_split]])
+            if group.loss_units < group.best_units:
                 self._record_best(group, version)
 
     def _record_best(self, group: AcceptedGroup, version: int) -> None:
-        group.best_loss_sum = group.loss_sum
+        group.best_units = group.loss_units
         group.best_version = version
         group.best_pred = {n: s.pred[group.rows[n]].copy() for n, s in self.splits_.items()}
-
-    def _group_loss_sum(self, idx: IntArray) -> float:
-        return float(self._decision.row_loss[idx].sum())
 
     def _new_version(self, kind: Literal["patch", "pointer"], key: str, target: int | None) -> int:
         version = len(self.versions_)
@@ -389,7 +445,11 @@ class BountyEvaluator:
         return version
 
     def _mean_loss(self) -> dict[str, float]:
-        return {name: s.loss_sum / s.n for name, s in self.splits_.items()}
+        return {name: to_float(s.loss_units, s.n) for name, s in self.splits_.items()}
+
+    def group_loss(self, group: AcceptedGroup) -> tuple[float, float]:
+        """A group's current and best mean loss on the decision split."""
+        return to_float(group.loss_units, group.n_rows), to_float(group.best_units, group.n_rows)
 
 
 def replay(

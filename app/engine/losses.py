@@ -45,8 +45,9 @@ class Loss:
         if self.kind is LossKind.ZERO_ONE:
             unequal: npt.NDArray[np.bool_] = np.not_equal(pred, y)
             return unequal.astype(np.float64)
-        diff = pred.astype(np.float64) - y.astype(np.float64)
-        out = np.square(diff) if self.kind is LossKind.SQUARED else np.abs(diff)
+        with np.errstate(over="ignore"):  # an overflow gives inf, which callers refuse
+            diff = pred.astype(np.float64) - y.astype(np.float64)
+            out = np.square(diff) if self.kind is LossKind.SQUARED else np.abs(diff)
         if self.clip is not None:
             np.minimum(out, self.clip, out=out)
         return out

@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.intp]
 
 
+@dataclass(frozen=True)
+class _Level:
+    """A compressed (CSR) index of some groups: ``members[indptr[r]:indptr[r + 1]]`` hold row r."""
+
+    indptr: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int32]
+
+
 class Membership:
     """Rows -> positions of the accepted groups containing them, for ``n`` rows.
 
-    A compressed (CSR) row index plus a short list of recently added groups that is merged in
-    every ``merge_every`` additions, so adding a group costs amortized O(n + its rows) and a
-    lookup costs O(rows asked + memberships found), whatever the number of other groups.
+    Recently added groups wait in a short list; every ``merge_every`` of them become a CSR
+    level, and levels of similar size merge like a binary counter (a log-structured merge), so
+    each membership is copied O(log groups) times in all and a lookup costs O(rows asked x
+    levels + memberships found), whatever the number of groups that do not touch those rows.
     """
 
     def __init__(self, n: int, merge_every: int = 16) -> None:
         self.n = n
         self.merge_every = merge_every
-        self._indptr = np.zeros(n + 1, dtype=np.int64)
-        self._members = np.empty(0, dtype=np.int32)
+        self._levels: list[_Level] = []
         self._pending: list[tuple[int, IntArray]] = []
 
     def add(self, position: int, rows: IntArray) -> None:
-        """Record that the group at ``position`` contains ``rows`` (sorted, unique)."""
+        """Record that the group at ``position`` contains ``rows`` (unique)."""
         self._pending.append((position, rows))
         if len(self._pending) >= self.merge_every:
-            self._merge()
+            self._flush()
 
     def groups_touching(self, rows: IntArray) -> npt.NDArray[np.int64]:
         """Sorted positions of the groups that contain any of ``rows``."""
         if len(rows) == 0:
             return np.empty(0, dtype=np.int64)
-        starts = self._indptr[rows]
-        counts = self._indptr[rows + 1] - starts
-        total = int(counts.sum())
-        found = []
-        if total:
-            # Flat positions of every membership of the asked rows, without a Python loop.
-            run_starts = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-            found.append(self._members[run_starts + np.arange(total)].astype(np.int64))
+        found = [self._lookup(level, rows) for level in self._levels]
         if self._pending:
             hit = np.zeros(self.n, dtype=np.bool_)
             hit[rows] = True
@@ -50,24 +53,46 @@ class Membership:
             return np.empty(0, dtype=np.int64)
         return np.unique(np.concatenate(found))
 
-    def _merge(self) -> None:
-        new_rows = np.concatenate([idx for _, idx in self._pending])
-        new_members = np.concatenate(
+    @staticmethod
+    def _lookup(level: _Level, rows: IntArray) -> npt.NDArray[np.int64]:
+        starts = level.indptr[rows]
+        counts = level.indptr[rows + 1] - starts
+        total = int(counts.sum())
+        if not total:
+            return np.empty(0, dtype=np.int64)
+        # Flat positions of every membership of the asked rows, without a Python loop.
+        run_starts = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        return level.members[run_starts + np.arange(total)].astype(np.int64)
+
+    def _flush(self) -> None:
+        rows = np.concatenate([idx for _, idx in self._pending])
+        members = np.concatenate(
             [np.full(len(idx), pos, dtype=np.int32) for pos, idx in self._pending]
         )
         self._pending = []
-        old_counts = np.diff(self._indptr)
-        counts = old_counts + np.bincount(new_rows, minlength=self.n)
+        level = self._build(rows, members)
+        while self._levels and len(self._levels[-1].members) <= 2 * len(level.members):
+            level = self._merge(self._levels.pop(), level)
+        self._levels.append(level)
+
+    def _build(self, rows: npt.NDArray[np.int64], members: npt.NDArray[np.int32]) -> _Level:
+        order = np.argsort(rows, kind="stable")
         indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
+        np.cumsum(np.bincount(rows, minlength=self.n), out=indptr[1:])
+        return _Level(indptr, members[order])
+
+    def _merge(self, a: _Level, b: _Level) -> _Level:
+        """One level holding the memberships of ``a`` then ``b`` in each row, in O(n + size)."""
+        counts_a, counts_b = np.diff(a.indptr), np.diff(b.indptr)
+        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts_a + counts_b, out=indptr[1:])
         members = np.empty(int(indptr[-1]), dtype=np.int32)
-        # Old memberships keep their order within each row, at the start of the row's run.
-        old_rows = np.repeat(np.arange(self.n), old_counts)
-        old_rank = np.arange(len(self._members)) - self._indptr[old_rows]
-        members[indptr[old_rows] + old_rank] = self._members
-        # New memberships follow, ranked within their row.
-        order = np.argsort(new_rows, kind="stable")
-        sorted_rows = new_rows[order]
-        new_rank = np.arange(len(sorted_rows)) - np.searchsorted(sorted_rows, sorted_rows)
-        members[indptr[sorted_rows] + old_counts[sorted_rows] + new_rank] = new_members[order]
-        self._indptr, self._members = indptr, members
+        # Each row's run in the merged level starts with a's memberships, then b's.
+        for level, counts, start in (
+            (a, counts_a, indptr[:-1]),
+            (b, counts_b, indptr[:-1] + counts_a),
+        ):
+            row_of = np.repeat(np.arange(self.n), counts)
+            rank = np.arange(len(level.members)) - level.indptr[row_of]
+            members[start[row_of] + rank] = level.members
+        return _Level(indptr, members)

@@ -49,6 +49,7 @@ class PointerDecisionList:
         self.base = base
         self.label = label
         self.nodes: list[Node] = []
+        self._patched: dict[str, Group] = {}
         for node in nodes:
             self.append(node)
 
@@ -58,9 +59,21 @@ class PointerDecisionList:
         return len(self.nodes)
 
     def append(self, node: Node) -> int:
-        """Prepend ``node`` to the list (it is checked first); returns the new version."""
-        if isinstance(node, PointerNode) and not 0 <= node.target_version <= self.head_version:
-            raise ValueError(f"pointer to version {node.target_version}, which does not exist")
+        """Prepend ``node`` to the list (it is checked first); returns the new version.
+
+        Keys name groups: a patch node brings a new key, and a pointer node repairs the group
+        of an earlier patch node, so it must carry the same key and group.
+        """
+        if isinstance(node, PatchNode):
+            if node.key in self._patched:
+                raise ValueError(f"a patch node with key {node.key!r} is already in the list")
+            self._patched[node.key] = node.group
+        else:
+            if not 0 <= node.target_version <= self.head_version:
+                raise ValueError(f"pointer to version {node.target_version}, which does not exist")
+            patched = self._patched.get(node.key)
+            if patched is None or patched.spec() != node.group.spec():
+                raise ValueError(f"pointer node {node.key!r} does not repeat its patch's group")
         self.nodes.append(node)
         return self.head_version
 
@@ -74,7 +87,7 @@ class PointerDecisionList:
         n_rows = len(features)
         pred = encode_predictions(self.base.predict(features), n_rows, self.label)
         snapshots = {0: pred.copy()} if 0 in targets else {}
-        masks: dict[str, npt.NDArray[np.bool_]] = {}
+        masks: dict[str, npt.NDArray[np.bool_]] = {}  # a key's group is evaluated once
         for v, node in enumerate(nodes, start=1):
             if node.key not in masks:
                 masks[node.key] = node.group.mask(features)

@@ -1,16 +1,22 @@
 """A brute-force reference of the decision step: every quantity recomputed from the nodes.
 
-Deliberately naive and independent of app.engine.decision (it shares only the loss function):
-it is the specification the fast engine is checked against on small random rounds.
+Deliberately naive and independent of app.engine.decision (it shares only the per-row loss):
+versions are rebuilt from f0 and the nodes every time, and sums are exact rational arithmetic
+(``fractions.Fraction``). It is the specification the fast engine is checked against.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from app.engine.losses import Loss
+
+
+def exact(values: np.ndarray) -> Fraction:
+    return sum((Fraction(float(v)) for v in values), Fraction(0))
 
 
 @dataclass
@@ -23,12 +29,21 @@ class RefNode:
 
 
 @dataclass
+class RefRepair:
+    version: int
+    key: str
+    target: int
+    group_loss_before: float
+    group_loss_after: float
+
+
+@dataclass
 class RefDecision:
     outcome: str
     reason: str
     score: float
     version: int | None
-    repairs: list[tuple[str, int]]
+    repairs: list[RefRepair]
     loss_after: float
 
 
@@ -63,14 +78,20 @@ class ReferenceRound:
                 pred[mask] = self.predict(node.target, split)[mask]
         return pred
 
-    def group_loss_sum(self, version: int, mask: np.ndarray) -> float:
+    def group_loss(self, version: int, mask: np.ndarray) -> Fraction:
+        """Exact mean loss of a version on a group of the decision split."""
         y = self.y[self.split]
-        return float(self.loss(self.predict(version, self.split), y)[mask].sum())
+        return exact(self.loss(self.predict(version, self.split), y)[mask]) / int(mask.sum())
 
-    def best(self, mask: np.ndarray, since: int) -> tuple[float, int]:
-        sums = [self.group_loss_sum(v, mask) for v in range(since, len(self.nodes) + 1)]
-        i = int(np.argmin(sums))  # the earliest version attaining the minimum
-        return sums[i], since + i
+    def best(self, mask: np.ndarray, since: int) -> tuple[Fraction, int]:
+        """Lowest group loss over versions since ``since``, and the earliest version with it."""
+        losses = [self.group_loss(v, mask) for v in range(since, len(self.nodes) + 1)]
+        lowest = min(losses)
+        return lowest, since + losses.index(lowest)
+
+    def head_loss(self, split: str) -> Fraction:
+        y = self.y[split]
+        return exact(self.loss(self.predict(len(self.nodes), split), y)) / len(y)
 
     def decide(
         self, key: str, masks: dict[str, np.ndarray], preds: dict[str, np.ndarray]
@@ -78,30 +99,35 @@ class ReferenceRound:
         y = self.y[self.split]
         n = len(y)
         head = self.predict(len(self.nodes), self.split)
-        row_loss = self.loss(head, y)
         mask, q = masks[self.split], preds[self.split]
-        before = float(row_loss[mask].sum())
-        score = (before - float(self.loss(q, y[mask]).sum())) / n
-        n_g = int(mask.sum())
-        if n_g < self.min_group_rows:
-            return RefDecision("rejected", "group_too_small", score, None, [], row_loss.mean())
-        if score <= 0:
-            return RefDecision("rejected", "no_improvement", score, None, [], row_loss.mean())
-        if score < self.alpha:
-            return RefDecision("rejected", "below_threshold", score, None, [], row_loss.mean())
+        gain = exact(self.loss(head, y)[mask]) - exact(self.loss(q, y[mask]))
+        score = float(gain / n)
+        loss_now = float(self.head_loss(self.split))
+        if int(mask.sum()) < self.min_group_rows:
+            return RefDecision("rejected", "group_too_small", score, None, [], loss_now)
+        if gain <= 0:
+            return RefDecision("rejected", "no_improvement", score, None, [], loss_now)
+        if gain / n < Fraction(self.alpha):
+            return RefDecision("rejected", "below_threshold", score, None, [], loss_now)
         self.nodes.append(RefNode("patch", key, masks, preds, None))
         version = len(self.nodes)
         self.accepted.append((key, masks, version))
         repairs = []
         while True:
             for gkey, gmasks, since in self.accepted:
-                best, best_version = self.best(gmasks[self.split], since)
-                current = self.group_loss_sum(len(self.nodes), gmasks[self.split])
-                if (current - best) / n > self.repair_alpha:
+                gmask = gmasks[self.split]
+                n_j = int(gmask.sum())
+                best, best_version = self.best(gmask, since)
+                current = self.group_loss(len(self.nodes), gmask)
+                if Fraction(n_j, n) * (current - best) > Fraction(self.repair_alpha):
                     self.nodes.append(RefNode("pointer", gkey, gmasks, None, best_version))
-                    repairs.append((gkey, best_version))
+                    after = self.group_loss(len(self.nodes), gmask)
+                    repairs.append(
+                        RefRepair(len(self.nodes), gkey, best_version, float(current), float(after))
+                    )
                     break
             else:
                 break
-        final = self.loss(self.predict(len(self.nodes), self.split), y).mean()
-        return RefDecision("accepted", "accepted", score, version, repairs, float(final))
+        return RefDecision(
+            "accepted", "accepted", score, version, repairs, float(self.head_loss(self.split))
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -217,4 +216,32 @@ def test_rejections_do_not_change_the_model(synthetic: Synthetic) -> None:
     assert decision.reason is Reason.BELOW_THRESHOLD
     assert bounty.model.head_version == 0
     assert isinstance(bounty.decisions[0].stats["train"].score, float)
-    assert pd.isna(decision.version)
+    assert decision.version is None
+
+
+def test_repair_pointer_nodes_survive_export(synthetic: Synthetic, tmp_path: object) -> None:
+    """A later patch that is worse on an earlier group triggers a pointer node end to end."""
+    bounty = synthetic.new_round(RoundRules(repair_alpha=0.0))
+    holdout = synthetic.split.holdout
+    x = prepare_features(holdout, synthetic.schema)
+    y = holdout[synthetic.data.label].to_numpy()
+    small = RuleGroup.parse('c0 == "a" and x0 > 1', synthetic.schema)
+    in_small = small.mask(x)
+    # Models fitted on the holdout itself, to make the scenario exact: h_small is right on the
+    # small group; h_all is right everywhere except on the small group, where it is always wrong.
+    h_small = _tree_on(synthetic.numeric, 30).fit(x[in_small], y[in_small])
+    h_all = _tree_on(synthetic.numeric, 30).fit(x, np.where(in_small, 1 - y, y))
+    first = bounty.submit(Submission("small", small, load_model(dump_sklearn_model(h_small))))
+    assert first.accepted
+    everyone = RuleGroup.parse("True", synthetic.schema)
+    second = bounty.submit(Submission("all", everyone, load_model(dump_sklearn_model(h_all))))
+    assert second.accepted
+    assert [(r.group_key, r.target_version, r.version) for r in second.repairs] == [("small", 1, 3)]
+    assert second.repairs[0].group_loss_after == 0.0
+    assert [type(n).__name__ for n in bounty.model.nodes] == [
+        "PatchNode",
+        "PatchNode",
+        "PointerNode",
+    ]
+    np.testing.assert_array_equal(bounty.evaluator.head_predictions()[in_small], y[in_small])
+    _assert_bundle_matches(bounty, synthetic, tmp_path)

@@ -1,0 +1,49 @@
+"""Exact sums of float64 arrays, vectorized.
+
+Group losses are compared with each other across versions; float sums depend on the order of
+addition, so two equal losses could differ by an ulp and make the repair loop chase rounding
+noise forever. Here every finite float64 is an integer multiple of 2**-SCALE_BITS, so a sum is
+kept as an exact Python integer in those units and compared or converted with correct rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+SCALE_BITS = 1126  # 2**-1126 divides every float64: subnormals are multiples of 2**-1074.
+_HALF_BITS = 27  # mantissas split in halves of < 2**27 sum exactly in float64 for < 2**26 rows
+
+
+def exact_sum(values: npt.NDArray[np.float64]) -> int:
+    """The exact sum of finite ``values``, in units of ``2**-SCALE_BITS``."""
+    if values.size == 0:
+        return 0
+    mantissa, exponent = np.frexp(values)
+    ints = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |ints| < 2**53
+    shift = exponent.astype(np.int64) - 53 + SCALE_BITS  # value = ints * 2**shift units, >= 0
+    low_shift = int(shift.min())
+    bins = shift - low_shift
+    # Each bin's sum of 27-bit halves stays below 2**53, where float64 holds integers exactly.
+    high = np.bincount(bins, weights=(ints >> _HALF_BITS).astype(np.float64))
+    low = np.bincount(bins, weights=(ints & ((1 << _HALF_BITS) - 1)).astype(np.float64))
+    total = 0
+    for b in np.flatnonzero((high != 0) | (low != 0)).tolist():
+        total += ((int(high[b]) << _HALF_BITS) + int(low[b])) << b
+    return total << low_shift
+
+
+def to_float(units: int, divisor: int = 1) -> float:
+    """``units * 2**-SCALE_BITS / divisor``, correctly rounded (infinite beyond float range)."""
+    try:
+        return float(Fraction(units, divisor << SCALE_BITS))
+    except OverflowError:
+        return math.inf if units > 0 else -math.inf
+
+
+def to_units(value: float) -> Fraction:
+    """A float as an exact number of ``2**-SCALE_BITS`` units, for exact comparisons."""
+    return Fraction(value) * (1 << SCALE_BITS)
