@@ -3,11 +3,14 @@
 Run by hand: ``uv run python -m bench.engine`` (add ``--quick`` for a smoke run).
 
 Setup per (rows n, accepted groups K): labels, a base model wrong on 30% of rows, and K accepted
-patch nodes on small groups (n/1000 rows each) in the first half of the rows. Then pairs are
-decided on rows of the second half, which no accepted group touches ("disjoint"), and on rows of
-the first half ("overlapping"). Timed: ``BountyEvaluator.decide`` alone (g and h already run).
-Naive: rebuild the head from f0 and every node's stored mask and predictions, score the pair,
-and after an acceptance recompute every accepted group's loss to look for repairs.
+patch nodes on small groups (n/1000 rows each) in the first half of the rows. Then pairs of n/100
+rows that fix the base model's errors are decided: "disjoint" pairs lie in the second half, which
+no accepted group touches; "overlapping" pairs also cover 10 accepted groups whole and get one row
+of each wrong, so each of those groups is repaired with a pointer node (10 repairs per decision).
+Timed: ``BountyEvaluator.decide`` alone (g and h already run). Naive: rebuild the head from f0 and
+every node's stored mask and predictions, score the pair, and after an acceptance recompute every
+accepted group's loss, prepending a pointer to its best and starting over while any group is
+worse than its best.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def build(n: int, k: int, seed: int = 0) -> Setup:
     y = rng.integers(0, 2, n)
     base = np.where(rng.random(n) < 0.3, 1 - y, y)
     ev = BountyEvaluator(Loss(), alpha=0.0, min_group_rows=1).fit({"holdout": y}, {"holdout": base})
-    size = max(1, n // 1000)
+    size = max(2, n // 1000)
     nodes, best = [], []
     half = n // 2
     for i in range(k):
@@ -56,31 +59,43 @@ def build(n: int, k: int, seed: int = 0) -> Setup:
 
 
 def new_pair(setup: Setup, rng: np.random.Generator, overlapping: bool) -> tuple[Mask, Codes]:
+    """A pair that fixes base errors on fresh rows, and damages 10 accepted groups if asked."""
     n = len(setup.y)
-    half = n // 2
-    lo, hi = (0, half) if overlapping else (half, n)
-    rows = rng.choice(np.arange(lo, hi), size=max(1, n // 100), replace=False)
     mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
-    return mask, setup.y[mask].copy()
+    mask[rng.choice(np.arange(n // 2, n), size=max(1, n // 100), replace=False)] = True
+    q_full = setup.y.copy()
+    if overlapping:
+        for j in rng.choice(len(setup.nodes), size=min(10, len(setup.nodes)), replace=False):
+            rows = np.flatnonzero(setup.nodes[j][0])
+            mask[rows] = True
+            q_full[rows[0]] = 1 - q_full[rows[0]]
+    return mask, q_full[mask]
 
 
-def naive_decide(setup: Setup, mask: Mask, q: Codes, loss: Loss) -> bool:
-    head = setup.base.copy()
-    for node_mask, node_q in setup.nodes:
-        head[node_mask] = node_q
-    row_loss = loss(head, setup.y)
-    score = (row_loss[mask].sum() - loss(q, setup.y[mask]).sum()) / len(setup.y)
-    if score <= 0:
-        return False
-    head[mask] = q
-    row_loss = loss(head, setup.y)
-    violations = [
-        j
-        for j, (node_mask, _) in enumerate(setup.nodes)
-        if row_loss[node_mask].sum() - setup.best[j] > 0
-    ]
-    return not violations
+def naive_decide(setup: Setup, mask: Mask, q: Codes, loss: Loss) -> int:
+    """Decide a pair by rebuilding the model from its nodes at every step; returns repairs."""
+    nodes = list(setup.nodes)
+
+    def head_loss() -> npt.NDArray[np.float64]:
+        head = setup.base.copy()
+        for node_mask, node_q in nodes:
+            head[node_mask] = node_q
+        return loss(head, setup.y)
+
+    row_loss = head_loss()
+    if row_loss[mask].sum() - loss(q, setup.y[mask]).sum() <= 0:
+        return 0
+    nodes.append((mask, q))
+    repairs = 0
+    while True:
+        row_loss = head_loss()
+        for j, (group_mask, best_q) in enumerate(setup.nodes):
+            if row_loss[group_mask].sum() > setup.best[j]:
+                nodes.append((group_mask, best_q))  # the groups' best is their own patch
+                repairs += 1
+                break
+        else:
+            return repairs
 
 
 def time_fast(setup: Setup, pairs: list[tuple[Mask, Codes]], tag: str) -> float:

@@ -32,6 +32,7 @@ class Membership:
         self.merge_every = merge_every
         self._levels: list[_Level] = []
         self._pending: list[tuple[int, IntArray]] = []
+        self._scratch = np.zeros(n, dtype=np.bool_)
 
     def add(self, position: int, rows: IntArray) -> None:
         """Record that the group at ``position`` contains ``rows`` (unique)."""
@@ -45,9 +46,9 @@ class Membership:
             return np.empty(0, dtype=np.int64)
         found = [self._lookup(level, rows) for level in self._levels]
         if self._pending:
-            hit = np.zeros(self.n, dtype=np.bool_)
-            hit[rows] = True
-            touched = [pos for pos, idx in self._pending if hit[idx].any()]
+            self._scratch[rows] = True  # a reused n-row buffer: no O(n) work per lookup
+            touched = [pos for pos, idx in self._pending if self._scratch[idx].any()]
+            self._scratch[rows] = False
             found.append(np.asarray(touched, dtype=np.int64))
         if not found:
             return np.empty(0, dtype=np.int64)
