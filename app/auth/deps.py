@@ -1,0 +1,57 @@
+"""Who is calling: bearer access tokens and API keys, and role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from app.auth.models import Role, User
+from app.auth.service import user_for_secret
+from app.core.deps import SessionDep, SettingsDep
+from app.core.errors import Problem
+
+oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="An access token from /api/v1/auth/token, or an API key (bbk_...).",
+)
+
+
+def optional_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> User | None:
+    """The caller, or None for anonymous requests; 401 for a bad or expired credential."""
+    if token is None:
+        return None
+    user = user_for_secret(session, token, settings.secret_key.get_secret_value())
+    if user is None:
+        raise Problem(
+            401,
+            "invalid-token",
+            "the access token or API key is invalid, expired or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The signed-in caller; 401 for anonymous requests."""
+    if user is None:
+        raise Problem(
+            401, "not-authenticated", "sign in first", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+def organizer(user: Annotated[User, Depends(current_user)]) -> User:
+    """The caller, who must be an organizer; 403 otherwise."""
+    if user.role != Role.ORGANIZER:
+        raise Problem(403, "organizers-only", "only organizers may do this")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+Organizer = Annotated[User, Depends(organizer)]

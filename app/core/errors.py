@@ -1,0 +1,145 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), for every response."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.storage import StorageError
+from app.engine.errors import EngineError
+
+log = logging.getLogger("bounty.errors")
+
+PROBLEM_TYPE_BASE = "/problems/"
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+    507: "Insufficient storage",
+}
+
+
+class Problem(Exception):  # noqa: N818 (it is the RFC's name for it)
+    """An error answered as a problem details document.
+
+    ``slug`` becomes the stable ``type`` URI; ``extra`` members are added to the document
+    (for example ``errors`` with positions, or ``remaining`` quota).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem details response for ``request``."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
+
+
+def _slug_for(status: int) -> str:
+    return _TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+def engine_problem(exc: EngineError, *, field: str | None = None) -> Problem:
+    """A 422 for an engine error, with the position of an expression error."""
+    error: dict[str, Any] = {"message": str(exc)}
+    if field:
+        error["field"] = field
+    for attr in ("offset", "line", "column"):
+        value = getattr(exc, attr, None)
+        if value is not None:
+            error[attr] = value
+    return Problem(422, exc.code.replace("_", "-"), str(exc), errors=[error])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error, including unexpected ones, with problem details."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.slug, exc.detail, exc.headers or None, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": list(err.get("loc", ())), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        return problem_response(
+            request, 422, "validation-error", "the request is not valid", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        return problem_response(
+            request, exc.status_code, _slug_for(exc.status_code), detail, exc.headers
+        )
+
+    @app.exception_handler(StorageError)
+    async def _storage(request: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage failure on %s: %s", request.url.path, exc)
+        return problem_response(
+            request, 507, "storage-unavailable", "the artifact store cannot take the upload now"
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
+        log.exception("unhandled error (request %s) on %s", request_id, request.url.path)
+        return problem_response(
+            request,
+            500,
+            "internal-error",
+            f"an unexpected error occurred; quote request id {request_id} when reporting it",
+        )

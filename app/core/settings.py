@@ -1,0 +1,60 @@
+"""Configuration from the environment (prefix ``BOUNTY_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    """Every setting of the API, the workers and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="BOUNTY_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    database_url: str = "sqlite:///var/bounty.db"
+    public_url: str = "http://127.0.0.1:8000"
+    cors_origins: list[str] = Field(default_factory=list)
+
+    storage: Literal["local", "s3"] = "local"
+    storage_dir: Path = Path("var/artifacts")
+    s3_bucket: str = "bias-bounty"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_model_bytes: int = 50 * 1024 * 1024
+    access_token_minutes: int = 60
+
+    worker_lease_seconds: float = 60.0
+    worker_poll_seconds: float = 0.5
+    sandbox_cpu_seconds: int = 60
+    sandbox_wall_seconds: float = 120.0
+    sandbox_memory_mb: int = 4096
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+            or len(self.secret_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "BOUNTY_SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Leaderboard and insight: rankings, model history, feature usage, reports."""

@@ -1,0 +1,70 @@
+"""The FastAPI application: REST API under /api/v1, problem-details errors, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import __version__
+from app.auth.endpoints import router as auth_router
+from app.core.db import make_engine, make_session_factory
+from app.core.errors import install_error_handlers
+from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.settings import Settings, get_settings
+from app.core.storage import ArtifactStore, make_store
+
+TAGS = [
+    {"name": "accounts", "description": "Sign-up, sign-in, the caller and API keys."},
+    {"name": "rounds", "description": "Rounds: rules, schema, data, base model, lifecycle."},
+    {"name": "teams", "description": "Teams of a round and invite codes."},
+    {"name": "submissions", "description": "Submitting pairs (g, h) and following verdicts."},
+    {"name": "leaderboard", "description": "Rankings, model history and insight."},
+    {"name": "system", "description": "Health of the service."},
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    store: ArtifactStore | None = None,
+) -> FastAPI:
+    """The application, for the given settings (default: from the environment)."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title="Bias Bounty",
+        version=__version__,
+        description=(
+            "An open platform for algorithmic bias bounties. Participants submit pairs (g, h) "
+            "of a group and a patch model; a hidden holdout decides which are spliced into the "
+            "model. Errors are RFC 9457 problem details."
+        ),
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory or make_session_factory(
+        make_engine(settings.database_url)
+    )
+    app.state.store = store or make_store(settings)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(auth_router)
+
+    @app.get("/api/v1/health", tags=["system"])
+    def health() -> dict[str, str]:
+        """Liveness: the API answers."""
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,1 @@
+"""Rounds: settings, data, base model, lifecycle, model versions."""

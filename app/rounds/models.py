@@ -1,0 +1,94 @@
+"""ORM models of rounds and their model versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, UTCDateTime, utcnow
+
+
+class RoundStatus(StrEnum):
+    """The lifecycle: draft -> open -> frozen -> closed."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    FROZEN = "frozen"
+    CLOSED = "closed"
+
+
+class Disclosure(StrEnum):
+    """Which holdout numbers participants see (DESIGN.md section 3)."""
+
+    ROUNDED = "rounded"
+    EXACT = "exact"
+    NONE = "none"
+
+
+class Round(Base):
+    """A bounty round: its rules, data, base model and lifecycle."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[RoundStatus] = mapped_column(String(20), default=RoundStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    # Rules
+    loss_kind: Mapped[str] = mapped_column(String(20), default="zero_one")
+    loss_clip: Mapped[float | None] = mapped_column(Float, default=None)
+    alpha: Mapped[float] = mapped_column(Float, default=0.0)
+    min_group_rows: Mapped[int] = mapped_column(default=1)
+    repair_alpha: Mapped[float] = mapped_column(Float, default=0.0)
+    daily_quota: Mapped[int] = mapped_column(default=10)
+    disclosure: Mapped[Disclosure] = mapped_column(String(20), default=Disclosure.ROUNDED)
+    max_team_size: Mapped[int] = mapped_column(default=5)
+
+    # Data: the feature schema and the splits, stored as Parquet artifacts
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+    feature_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    split_seed: Mapped[int | None] = mapped_column(default=None)
+    split_fractions: Mapped[list[float] | None] = mapped_column(JSON, default=None)
+    train_sha: Mapped[str | None] = mapped_column(String(64), default=None)
+    holdout_sha: Mapped[str | None] = mapped_column(String(64), default=None)
+    test_sha: Mapped[str | None] = mapped_column(String(64), default=None)
+    n_train: Mapped[int] = mapped_column(default=0)
+    n_holdout: Mapped[int] = mapped_column(default=0)
+    n_test: Mapped[int] = mapped_column(default=0)
+
+    # Base model f0
+    base_model_sha: Mapped[str | None] = mapped_column(String(64), default=None)
+    base_model_format: Mapped[str | None] = mapped_column(String(10), default=None)
+    base_model_source: Mapped[str | None] = mapped_column(String(20), default=None)
+
+    head_version: Mapped[int] = mapped_column(default=0)
+
+
+class ModelVersion(Base):
+    """One immutable version of a round's model (DESIGN.md section 2)."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("round_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))  # base | patch | pointer
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="SET NULL"), default=None
+    )
+    target_version: Mapped[int | None] = mapped_column(default=None)
+    holdout_loss: Mapped[float] = mapped_column(Float)
+    train_loss: Mapped[float] = mapped_column(Float)
+    test_loss: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,1 @@
+"""Submissions of pairs (g, h): upload, validation, quotas, status."""

@@ -1,0 +1,1 @@
+"""Teams of a round: creation, invite codes, membership."""

@@ -1,0 +1,83 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL) with migrations applied, rolled-back
+transactions per test, and the real ASGI app on top of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.db import make_engine
+from app.core.migrate import upgrade
+from app.core.settings import Settings
+from app.core.storage import LocalStore
+from app.main import create_app
+from tests.support.postgres import PostgresCluster
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A PostgreSQL cluster for the whole test session (one per xdist worker)."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'bounty.db'}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on a freshly migrated database, for each supported backend."""
+    url = request.getfixturevalue(f"{request.param}_url")
+    upgrade(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(migrated_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions inside one transaction that is rolled back after the test."""
+    connection = migrated_engine.connect()
+    outer = connection.begin()
+    yield sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for direct use in a test (rolled back with everything else)."""
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url="sqlite://",  # unused: the app gets the test session factory
+        storage_dir=tmp_path / "artifacts",
+        max_upload_bytes=20 * 1024 * 1024,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The real ASGI app on the test database and a temporary artifact store."""
+    app = create_app(
+        settings, session_factory=session_factory, store=LocalStore(settings.storage_dir)
+    )
+    with TestClient(app) as test_client:
+        yield test_client
