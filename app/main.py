@@ -15,6 +15,10 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
+from app.leaderboard.endpoints import router as leaderboard_router
+from app.rounds.endpoints import router as rounds_router
+from app.submissions.endpoints import router as submissions_router
+from app.teams.endpoints import router as teams_router
 
 TAGS = [
     {"name": "accounts", "description": "Sign-up, sign-in, the caller and API keys."},
@@ -60,7 +64,14 @@ def create_app(
             allow_headers=["*"],
         )
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(auth_router)
+    for router in (
+        auth_router,
+        rounds_router,
+        teams_router,
+        submissions_router,
+        leaderboard_router,
+    ):
+        app.include_router(router)
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
