@@ -8,12 +8,21 @@ from typing import Annotated
 
 import numpy as np
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from app import __version__
+from app.auth.models import Role
+from app.auth.service import create_user
+from app.core.db import make_engine, make_session_factory, transaction
+from app.core.errors import Problem
+from app.core.migrate import upgrade
+from app.core.settings import get_settings
 from app.demo import build_demo_round
 from app.engine.bundle import export_bundle, load_bundle
+from app.worker.main import run_worker
 
 cli = typer.Typer(
     help="Bias Bounty: run and enter algorithmic bias bounties.", no_args_is_help=True
@@ -27,14 +36,65 @@ def version() -> None:
     console.print(__version__)
 
 
+db = typer.Typer(help="Database commands.", no_args_is_help=True)
+cli.add_typer(db, name="db")
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema."""
+    url = get_settings().database_url
+    upgrade(url)
+    console.print(f"database at {make_url(url).render_as_string(hide_password=True)} is up to date")
+
+
+@cli.command("create-organizer")
+def create_organizer(
+    email: Annotated[str, typer.Argument(help="The organizer's email (their sign-in name).")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "Organizer",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create an organizer account (the first organizer comes from here)."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            user = create_user(session, email, name, password, Role.ORGANIZER)
+    except Problem as exc:
+        console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    console.print(f"organizer {user.email} created (id {user.id})")
+
+
 @cli.command()
-def demo(
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+) -> None:
+    """Serve the API (migrate first with `bounty db upgrade`)."""
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Run an evaluation worker (any number may run, on any machine)."""
+    run_worker(get_settings(), once=once)
+
+
+@cli.command("engine-demo")
+def engine_demo(
     bundle: Annotated[
         Path | None,
         typer.Option(help="Where to write the exported model bundle (default: a temporary file)."),
     ] = None,
 ) -> None:
-    """Run the demo round on the UCI Adult census data and export its model."""
+    """Run the demo round on UCI Adult in memory (no server) and export its model."""
     with console.status("Training the base model and deciding the demo submissions..."):
         demo_round = build_demo_round()
     bounty = demo_round.round

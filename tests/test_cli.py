@@ -21,7 +21,7 @@ def test_version() -> None:
 
 def test_demo_runs_and_exports_a_bundle_that_reloads(tmp_path: Path) -> None:
     target = tmp_path / "model.zip"
-    result = runner.invoke(cli, ["demo", "--bundle", str(target)])
+    result = runner.invoke(cli, ["engine-demo", "--bundle", str(target)])
     assert result.exit_code == 0, result.output
     assert "census-sleuths" in result.stdout
     assert "matches cached predictions: True" in result.stdout

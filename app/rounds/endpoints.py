@@ -1,7 +1,453 @@
-"""Routes of the rounds domain."""
+"""Routes of the rounds domain: settings, dataset, base model, lifecycle, public data."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import pyarrow.parquet as pq
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from app.auth.deps import OptionalUser, Organizer
+from app.auth.models import User
+from app.core.deps import SessionDep, SettingsDep, StoreDep
+from app.core.errors import Problem
+from app.core.storage import ArtifactStore
+from app.engine.losses import LossKind
+from app.engine.schema import FeatureSchema
+from app.rounds import service
+from app.rounds.models import ModelVersion, Round
+from app.rounds.schemas import (
+    AlphaMeaning,
+    BaseModelOut,
+    DataOut,
+    DatasetOut,
+    RoundCreate,
+    RoundOut,
+    RoundUpdate,
+    RulesOut,
+    VersionOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
+
+_CHUNK: Final = 1024 * 1024
+_CSV_BATCH_ROWS: Final = 50_000
+_UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
+_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem details a route may answer."""
+    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _rules_out(round: Round) -> RulesOut:
+    return RulesOut(
+        loss=LossKind(round.loss_kind),
+        loss_clip=round.loss_clip,
+        alpha=round.alpha,
+        min_group_rows=round.min_group_rows,
+        repair_alpha=round.repair_alpha,
+        daily_quota=round.daily_quota,
+        disclosure=round.disclosure,
+        max_team_size=round.max_team_size,
+    )
+
+
+def _data_out(round: Round, organizer: bool) -> DataOut | None:
+    if round.feature_schema is None:
+        return None
+    schema = service.round_schema(round)
+    return DataOut(
+        label=schema.label.name,
+        task=schema.label.task,
+        n_features=len(schema.features),
+        n_train=round.n_train,
+        n_holdout=round.n_holdout,
+        n_test=round.n_test,
+        split_fractions=round.split_fractions,
+        split_seed=round.split_seed if organizer else None,
+    )
+
+
+def _alpha_meaning(round: Round) -> AlphaMeaning | None:
+    if round.feature_schema is None:
+        return None
+    return AlphaMeaning.build(
+        LossKind(round.loss_kind), round.alpha, round.n_holdout, round.min_group_rows
+    )
+
+
+def _base_model_out(round: Round) -> BaseModelOut | None:
+    if round.base_model_sha is None:
+        return None
+    return BaseModelOut(
+        format=round.base_model_format or "",
+        source=round.base_model_source or "",
+        sha256=round.base_model_sha,
+    )
+
+
+def _round_out(round: Round, user: User | None) -> RoundOut:
+    return RoundOut(
+        id=round.id,
+        slug=round.slug,
+        title=round.title,
+        description=round.description,
+        status=round.status,
+        organizer_id=round.organizer_id,
+        created_at=round.created_at,
+        opens_at=round.opens_at,
+        closes_at=round.closes_at,
+        rules=_rules_out(round),
+        data=_data_out(round, service.is_organizer_of(round, user)),
+        base_model=_base_model_out(round),
+        alpha_meaning=_alpha_meaning(round),
+        head_version=round.head_version,
+    )
+
+
+def _dataset_out(round: Round) -> DatasetOut:
+    data, meaning = _data_out(round, organizer=True), _alpha_meaning(round)
+    assert data is not None  # noqa: S101 (just stored)
+    assert meaning is not None  # noqa: S101
+    return DatasetOut(feature_schema=service.round_schema(round), data=data, alpha_meaning=meaning)
+
+
+def _version_out(version: ModelVersion, round: Round, organizer: bool) -> VersionOut:
+    holdout = (
+        version.holdout_loss
+        if organizer
+        else service.disclose_holdout(version.holdout_loss, round.disclosure)
+    )
+    return VersionOut(
+        version=version.version,
+        kind=version.kind,
+        submission_id=version.submission_id,
+        target_version=version.target_version,
+        train_loss=version.train_loss,
+        holdout_loss=holdout,
+        test_loss=version.test_loss if organizer else None,
+        created_at=version.created_at,
+    )
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def _safe_name(upload: UploadFile, default: str) -> str:
+    """The upload's base name reduced to safe characters (its suffix tells CSV from Parquet)."""
+    name = _UNSAFE_NAME.sub("_", Path(upload.filename or "").name)[-100:].lstrip("._")
+    return name or default
+
+
+def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> Path:
+    """Copy an upload to ``folder`` in chunks; 413 beyond ``limit`` bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _safe_name(upload, default)
+    written = 0
+    with path.open("wb") as out:
+        while chunk := upload.file.read(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise Problem(
+                    413, "upload-too-large", f"the file is larger than the limit of {limit} bytes"
+                )
+            out.write(chunk)
+    return path
+
+
+def _managed_round(session: Session, slug: str, user: User, *, lock: bool = False) -> Round:
+    found = service.get_round(session, slug, for_update=lock)
+    service.require_organizer_of(found, user)
+    return found
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+@router.post(
+    "/rounds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoundOut,
+    responses=_errors(401, 403, 409, 422),
+)
+def create_round(body: RoundCreate, user: Organizer, session: SessionDep) -> RoundOut:
+    """Create a draft round (organizers). The slug is derived from the title if omitted."""
+    return _round_out(service.create_round(session, user, body), user)
+
+
+@router.get("/rounds", response_model=list[RoundOut], responses=_errors(401))
+def list_rounds(
+    session: SessionDep,
+    user: OptionalUser,
+    limit: Annotated[int, Query(ge=1, le=200, description="Most rounds to return.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Rounds to skip.")] = 0,
+) -> list[RoundOut]:
+    """Rounds that are open, frozen or closed, and, for organizers, their own drafts."""
+    rounds = service.list_rounds(session, user, limit=limit, offset=offset)
+    return [_round_out(r, user) for r in rounds]
+
+
+@router.get("/rounds/{slug}", response_model=RoundOut, responses=_errors(401, 404))
+def get_round(slug: str, session: SessionDep, user: OptionalUser) -> RoundOut:
+    """A round's details and rules. Drafts are visible only to their organizer."""
+    return _round_out(service.visible_round(session, slug, user), user)
+
+
+@router.patch("/rounds/{slug}", response_model=RoundOut, responses=_errors(401, 403, 404, 409, 422))
+def update_round(
+    slug: str, body: RoundUpdate, user: Organizer, session: SessionDep, store: StoreDep
+) -> RoundOut:
+    """Change a round (its organizer): rules only in draft; title, description and schedule
+    until the round is closed. Changing the loss to one of another task re-reads the label
+    and clears the base model."""
+    found = _managed_round(session, slug, user, lock=True)
+    return _round_out(service.update_round(session, store, found, user, body), user)
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+@router.post(
+    "/rounds/{slug}/dataset",
+    response_model=DatasetOut,
+    responses=_errors(401, 403, 404, 409, 413, 422),
+)
+def upload_dataset(
+    slug: str,
+    user: Organizer,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    label: Annotated[
+        str, Form(min_length=1, max_length=200, description="The label column.", examples=["y"])
+    ],
+    file: Annotated[
+        UploadFile | None, File(description="One CSV or Parquet table, split at random.")
+    ] = None,
+    train: Annotated[
+        UploadFile | None, File(description="The train split (with holdout, test).")
+    ] = None,
+    holdout: Annotated[UploadFile | None, File(description="The hidden holdout split.")] = None,
+    test: Annotated[UploadFile | None, File(description="The sealed test split.")] = None,
+    train_fraction: Annotated[
+        float, Form(ge=0, le=1, description="Share of rows for train.")
+    ] = 0.6,
+    holdout_fraction: Annotated[
+        float, Form(ge=0, le=1, description="Share for the holdout.")
+    ] = 0.2,
+    test_fraction: Annotated[
+        float, Form(ge=0, le=1, description="Share for the test split.")
+    ] = 0.2,
+    seed: Annotated[int, Form(ge=0, le=2**32 - 1, description="Seed of the random split.")] = 0,
+) -> DatasetOut:
+    """Upload the round's data (its organizer, draft only), replacing any earlier data and
+    base model: either one table `file` split at random by the fractions and seed, or three
+    tables `train`, `holdout` and `test` used as they are. The response has the inferred
+    schema, the split sizes and what alpha means on this holdout."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.require_draft(found, "upload a dataset")
+    label = label.strip()
+    parts = {"train": train, "holdout": holdout, "test": test}
+    given = [name for name, upload in parts.items() if upload is not None]
+    limit = settings.max_upload_bytes
+    with tempfile.TemporaryDirectory(prefix="bounty-upload-") as tmp:
+        folder = Path(tmp)
+        if file is not None and not given:
+            path = _save_upload(file, folder / "file", "upload", limit)
+            spec = service.SplitSpec(label, (train_fraction, holdout_fraction, test_fraction), seed)
+            service.import_table(session, store, found, user, path=path, spec=spec)
+        elif file is None and train is not None and holdout is not None and test is not None:
+            paths = {
+                "train": _save_upload(train, folder / "train", "train", limit),
+                "holdout": _save_upload(holdout, folder / "holdout", "holdout", limit),
+                "test": _save_upload(test, folder / "test", "test", limit),
+            }
+            service.import_splits(session, store, found, user, paths=paths, label=label)
+        else:
+            sent = (["file"] if file is not None else []) + given
+            raise Problem(
+                422,
+                "dataset-files",
+                "upload either one table as `file`, or three tables as `train`, `holdout` and "
+                f"`test`; got {', '.join(sent) or 'no file'}",
+            )
+    return _dataset_out(found)
+
+
+# --------------------------------------------------------------------------- base model
+
+
+@router.post(
+    "/rounds/{slug}/base-model",
+    response_model=BaseModelOut,
+    responses=_errors(401, 403, 404, 409, 413, 422),
+)
+def upload_base_model(
+    slug: str,
+    user: Organizer,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="A skops or ONNX model file (never pickle).")],
+) -> BaseModelOut:
+    """Set the base model f0 from a file (its organizer, draft, after the dataset). The file is
+    loaded safely and must predict valid labels for a sample of holdout rows."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.require_draft(found, "set the base model")
+    with tempfile.TemporaryDirectory(prefix="bounty-model-") as tmp:
+        path = _save_upload(file, Path(tmp), "model", settings.max_model_bytes)
+        service.upload_base_model(session, store, found, user, path)
+    result = _base_model_out(found)
+    assert result is not None  # noqa: S101 (just set)
+    return result
+
+
+@router.post(
+    "/rounds/{slug}/base-model/default",
+    response_model=BaseModelOut,
+    responses=_errors(401, 403, 404, 409, 422),
+)
+def train_base_model(
+    slug: str, user: Organizer, session: SessionDep, store: StoreDep
+) -> BaseModelOut:
+    """Train the documented default model (a scikit-learn pipeline with logistic regression or
+    ridge) on the train split and make it the base model (its organizer, draft)."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.train_base_model(session, store, found, user)
+    result = _base_model_out(found)
+    assert result is not None  # noqa: S101 (just set)
+    return result
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+@router.post(
+    "/rounds/{slug}/open", response_model=RoundOut, responses=_errors(401, 403, 404, 409, 422)
+)
+def open_round(slug: str, user: Organizer, session: SessionDep, store: StoreDep) -> RoundOut:
+    """draft -> open (its organizer): needs the dataset and a base model; scores the base model
+    on every split as version 0. 409 if the round is not a draft."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.open_round(session, store, found, user)
+    return _round_out(found, user)
+
+
+@router.post(
+    "/rounds/{slug}/freeze", response_model=RoundOut, responses=_errors(401, 403, 404, 409)
+)
+def freeze_round(slug: str, user: Organizer, session: SessionDep) -> RoundOut:
+    """open -> frozen (its organizer): no new submissions; queued ones are still decided."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.freeze_round(session, found, user)
+    return _round_out(found, user)
+
+
+@router.post("/rounds/{slug}/close", response_model=RoundOut, responses=_errors(401, 403, 404, 409))
+def close_round(slug: str, user: Organizer, session: SessionDep) -> RoundOut:
+    """open or frozen -> closed (its organizer). Final."""
+    found = _managed_round(session, slug, user, lock=True)
+    service.close_round(session, found, user)
+    return _round_out(found, user)
+
+
+# --------------------------------------------------------------------------- public data
+
+
+@router.get("/rounds/{slug}/schema", response_model=FeatureSchema, responses=_errors(401, 404, 409))
+def get_schema(slug: str, session: SessionDep, user: OptionalUser) -> FeatureSchema:
+    """The round's feature columns and label (anyone, once the round is open)."""
+    return service.round_schema(service.visible_round(session, slug, user))
+
+
+def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactStore) -> str:
+    found = service.visible_round(session, slug, user)
+    if found.train_sha is None:
+        raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
+    if not store.exists(found.train_sha):
+        raise Problem(500, "artifact-missing", "the training split is missing from the store")
+    return found.train_sha
+
+
+def _blob_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
+    with store.local_copy(sha) as path, path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+def _csv_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
+    with store.local_copy(sha) as path:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=_CSV_BATCH_ROWS)
+        for i, batch in enumerate(batches):
+            yield batch.to_pandas().to_csv(index=False, header=i == 0).encode()
+
+
+def _download_headers(slug: str, sha: str, suffix: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{slug}-train.{suffix}"',
+        "ETag": f'"{sha}"',
+    }
+
+
+@router.get(
+    "/rounds/{slug}/data/train.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The train split as CSV."},
+        **_errors(401, 404, 409),
+    },
+)
+def download_train_csv(
+    slug: str, session: SessionDep, store: StoreDep, user: OptionalUser
+) -> StreamingResponse:
+    """The public training split as CSV (anyone, once the round is open). There is no route
+    for the holdout or the test split."""
+    sha = _train_sha(session, slug, user, store)
+    return StreamingResponse(
+        _csv_chunks(store, sha),
+        media_type="text/csv; charset=utf-8",
+        headers=_download_headers(slug, sha, "csv"),
+    )
+
+
+@router.get(
+    "/rounds/{slug}/data/train.parquet",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/vnd.apache.parquet": {}}, "description": "Parquet."},
+        **_errors(401, 404, 409),
+    },
+)
+def download_train_parquet(
+    slug: str, session: SessionDep, store: StoreDep, user: OptionalUser
+) -> StreamingResponse:
+    """The public training split as Parquet (anyone, once the round is open)."""
+    sha = _train_sha(session, slug, user, store)
+    return StreamingResponse(
+        _blob_chunks(store, sha),
+        media_type="application/vnd.apache.parquet",
+        headers=_download_headers(slug, sha, "parquet"),
+    )
+
+
+# --------------------------------------------------------------------------- versions
+
+
+@router.get("/rounds/{slug}/versions", response_model=list[VersionOut], responses=_errors(401, 404))
+def list_versions(slug: str, session: SessionDep, user: OptionalUser) -> list[VersionOut]:
+    """The model's versions with their train loss and, as the round's disclosure allows,
+    their holdout loss (the organizer sees exact holdout and test losses)."""
+    found = service.visible_round(session, slug, user)
+    organizer = service.is_organizer_of(found, user)
+    return [_version_out(v, found, organizer) for v in service.model_versions(session, found)]

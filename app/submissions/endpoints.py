@@ -1,7 +1,268 @@
-"""Routes of the submissions domain."""
+"""Routes: submit a pair, follow it (polling or Server-Sent Events), list submissions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import nullcontext
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.deps import CurrentUser
+from app.auth.models import User
+from app.core.db import transaction
+from app.core.deps import SessionDep, SettingsDep, StoreDep
+from app.core.errors import Problem
+from app.rounds.models import Round, RoundStatus
+from app.rounds.service import get_round, round_schema
+from app.submissions import service
+from app.submissions.disclosure import verdict_for
+from app.submissions.models import Submission, SubmissionStatus
+from app.submissions.schemas import SubmissionAccepted, SubmissionOut
+from app.teams.models import Team
+from app.teams.service import require_team, team_of
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+SSE_POLL_SECONDS = 0.5
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def require_multipart(request: Request) -> None:
+    """415 unless the body is multipart/form-data."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise Problem(415, "unsupported-media-type", "send the submission as multipart/form-data")
+
+
+def _is_organizer(user: User, round_: Round) -> bool:
+    return round_.organizer_id == user.id
+
+
+def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
+    """A submission as this viewer may see it."""
+    return SubmissionOut(
+        id=sub.id,
+        round=round_.slug,
+        team_id=sub.team_id,
+        created_at=sub.created_at,
+        status=sub.status,
+        group_kind=sub.group_kind,
+        group_expression=sub.group_expression,
+        group_columns=sub.group_columns,
+        note=sub.note,
+        decided_at=sub.decided_at,
+        verdict=verdict_for(sub, round_, organizer=organizer),
+        disqualified=sub.disqualified_at is not None,
+        url=f"/api/v1/submissions/{sub.id}",
+    )
+
+
+@router.post(
+    "/rounds/{slug}/submissions",
+    status_code=202,
+    response_model=SubmissionAccepted,
+    dependencies=[Depends(require_multipart)],
+    responses={
+        413: {"description": "A file is larger than the limit."},
+        415: {"description": "The body is not multipart/form-data."},
+        422: {"description": "The expression or a model is invalid (with the position)."},
+        429: {"description": "The team's daily quota is used up (with the reset time)."},
+    },
+)
+def submit(
+    slug: str,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    model: Annotated[UploadFile, File(description="h: a skops or ONNX model file.")],
+    group_expression: Annotated[
+        str | None, Form(description='g as a rule, e.g. sex == "Female" and age >= 50.')
+    ] = None,
+    group_model: Annotated[
+        UploadFile | None, File(description="g as a 0/1 classifier (skops or ONNX).")
+    ] = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> SubmissionAccepted:
+    """Submit a pair (g, h). It is checked at once on a sample of the public train split, so
+    most mistakes come back as 422; then it is stored and queued for evaluation on the holdout.
+    Every stored submission counts towards the team's daily quota, whatever its verdict. A retry
+    with the same ``Idempotency-Key`` returns the first submission instead of a new one."""
+    round_ = get_round(session, slug)
+    team = require_team(session, user, round_)
+    if idempotency_key:
+        existing = session.scalar(
+            select(Submission).where(
+                Submission.user_id == user.id, Submission.idempotency_key == idempotency_key
+            )
+        )
+        if existing is not None:
+            return _accepted(session, response, existing, round_, team)
+    if round_.status != RoundStatus.OPEN:
+        raise Problem(
+            409, "round-not-open", f"the round is {round_.status}; it takes no submissions"
+        )
+    if (group_expression is None) == (group_model is None):
+        raise Problem(
+            422,
+            "group-required",
+            "give exactly one of group_expression or group_model",
+            errors=[{"field": "group_expression", "message": "exactly one group is required"}],
+        )
+    service.require_quota(service.quota(session, round_, team))
+    schema = round_schema(round_)
+    limit = settings.max_model_bytes
+    with (
+        service.received(model, "model", limit) as model_path,
+        service.received(group_model, "group_model", limit)
+        if group_model is not None
+        else nullcontext(None) as group_path,
+    ):
+        checked = service.check_pair(
+            schema, service.public_sample(store, round_), group_expression, group_path, model_path
+        )
+        model_sha = store.put_file(model_path)
+        group_sha = store.put_file(group_path) if group_path is not None else None
+    sub = Submission(
+        round_id=round_.id,
+        team_id=team.id,
+        user_id=user.id,
+        idempotency_key=idempotency_key,
+        note=note,
+        group_kind="rule" if group_expression is not None else "model",
+        group_expression=group_expression,
+        group_columns=list(checked.group.columns),
+        group_model_sha=group_sha,
+        model_sha=model_sha,
+        model_format=checked.model.format.value,
+    )
+    session.add(sub)
+    try:
+        session.commit()  # durable before the 202
+    except IntegrityError:
+        # The same Idempotency-Key raced in twice: answer with the one that won.
+        session.rollback()
+        sub = session.scalars(
+            select(Submission).where(
+                Submission.user_id == user.id, Submission.idempotency_key == idempotency_key
+            )
+        ).one()
+    return _accepted(session, response, sub, round_, team)
+
+
+def _accepted(
+    session: Session, response: Response, sub: Submission, round_: Round, team: Team
+) -> SubmissionAccepted:
+    response.headers["Location"] = f"/api/v1/submissions/{sub.id}"
+    return SubmissionAccepted(
+        submission=to_out(sub, round_, organizer=False),
+        quota=service.quota(session, round_, team),
+    )
+
+
+def _visible(session: Session, user: User, submission_id: int) -> tuple[Submission, Round]:
+    """The submission if the caller's team made it or the caller runs its round; else 404."""
+    sub = session.get(Submission, submission_id)
+    round_ = session.get(Round, sub.round_id) if sub is not None else None
+    if sub is None or round_ is None:
+        raise Problem(404, "submission-not-found", "no such submission")
+    if not _is_organizer(user, round_):
+        team = team_of(session, user.id, round_.id)
+        if team is None or team.id != sub.team_id:
+            raise Problem(404, "submission-not-found", "no such submission")
+    return sub, round_
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+def get_submission(submission_id: int, user: CurrentUser, session: SessionDep) -> SubmissionOut:
+    """A submission of the caller's team (or of a round the caller organizes)."""
+    sub, round_ = _visible(session, user, submission_id)
+    return to_out(sub, round_, organizer=_is_organizer(user, round_))
+
+
+@router.get("/rounds/{slug}/submissions", response_model=list[SubmissionOut])
+def list_submissions(
+    slug: str,
+    user: CurrentUser,
+    session: SessionDep,
+    status: Annotated[SubmissionStatus | None, Query()] = None,
+    outcome: Annotated[str | None, Query(pattern="^(accepted|rejected|invalid)$")] = None,
+    team_id: Annotated[int | None, Query(description="Organizers only.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_id: Annotated[
+        int | None, Query(description="Page: submissions older than this.")
+    ] = None,
+) -> list[SubmissionOut]:
+    """The caller's team's submissions, newest first; the organizer sees every team's."""
+    round_ = get_round(session, slug)
+    organizer = _is_organizer(user, round_)
+    query = select(Submission).where(Submission.round_id == round_.id)
+    if organizer:
+        if team_id is not None:
+            query = query.where(Submission.team_id == team_id)
+    else:
+        team = team_of(session, user.id, round_.id)
+        if team is None:
+            return []
+        query = query.where(Submission.team_id == team.id)
+    if status is not None:
+        query = query.where(Submission.status == status)
+    if outcome is not None:
+        query = query.where(Submission.outcome == outcome)
+    if before_id is not None:
+        query = query.where(Submission.id < before_id)
+    subs = session.scalars(query.order_by(Submission.id.desc()).limit(limit))
+    return [to_out(s, round_, organizer=organizer) for s in subs]
+
+
+@router.get(
+    "/submissions/{submission_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def submission_events(
+    submission_id: int, request: Request, user: CurrentUser, session: SessionDep
+) -> StreamingResponse:
+    """Server-Sent Events: a ``status`` event at every change, ending with the verdict."""
+    _visible(session, user, submission_id)
+    factory = request.app.state.session_factory
+    organizer_id = user.id
+
+    def snapshot() -> SubmissionOut:
+        with transaction(factory) as s:
+            sub = s.get(Submission, submission_id)
+            round_ = s.get(Round, sub.round_id) if sub else None
+            if sub is None or round_ is None:
+                raise Problem(404, "submission-not-found", "no such submission")
+            return to_out(sub, round_, organizer=round_.organizer_id == organizer_id)
+
+    async def stream() -> AsyncIterator[str]:
+        last: str | None = None
+        quiet = 0.0
+        while not await request.is_disconnected():
+            current = await run_in_threadpool(snapshot)
+            if current.status != last:
+                last = current.status
+                quiet = 0.0
+                yield f"event: status\ndata: {json.dumps(current.model_dump(mode='json'))}\n\n"
+                if current.status == SubmissionStatus.DECIDED:
+                    return
+            elif quiet >= SSE_KEEPALIVE_SECONDS:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(SSE_POLL_SECONDS)
+            quiet += SSE_POLL_SECONDS
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

@@ -1,7 +1,127 @@
-"""Routes of the teams domain."""
+"""Routes of the teams domain: create, join, leave, list, and the organizer's member view."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, status
+from sqlalchemy.orm import Session
+
+from app.auth.deps import CurrentUser, OptionalUser
+from app.core.deps import SessionDep
+from app.core.errors import Problem
+from app.rounds.models import Round
+from app.teams import service
+from app.teams.models import Team
+from app.teams.schemas import (
+    JoinTeam,
+    MemberAdminOut,
+    MemberOut,
+    MyTeamOut,
+    TeamCreate,
+    TeamOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["teams"])
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem details a route may answer."""
+    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
+
+
+def _my_team(session: Session, team: Team, round_: Round) -> MyTeamOut:
+    return MyTeamOut(
+        id=team.id,
+        round_id=round_.id,
+        name=team.name,
+        invite_code=team.invite_code,
+        max_team_size=round_.max_team_size,
+        created_at=team.created_at,
+        members=[
+            MemberOut(display_name=user.display_name, joined_at=member.joined_at)
+            for member, user in service.members(session, team.id)
+        ],
+    )
+
+
+@router.post(
+    "/rounds/{slug}/teams",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MyTeamOut,
+    responses=_errors(401, 403, 404, 409, 422),
+)
+def create_team(slug: str, body: TeamCreate, user: CurrentUser, session: SessionDep) -> MyTeamOut:
+    """Create a team in the round and become its first member.
+
+    409 if you are already in a team of this round, the name is taken (ignoring case and
+    Unicode compatibility variants) or the round is closed; 403 for the round's organizer.
+    """
+    round_ = service.visible_round(session, slug, user)
+    team = service.create_team(session, user, round_, body.name)
+    return _my_team(session, team, round_)
+
+
+@router.post("/teams/join", response_model=MyTeamOut, responses=_errors(401, 403, 404, 409, 422))
+def join_team(body: JoinTeam, user: CurrentUser, session: SessionDep) -> MyTeamOut:
+    """Join the team an invite code belongs to.
+
+    404 for an unknown code; 409 if you are already in a team of that round, the team is full
+    or the round is closed.
+    """
+    team, round_ = service.join_team(session, user, body.invite_code)
+    return _my_team(session, team, round_)
+
+
+@router.post(
+    "/teams/{team_id}/leave",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_errors(401, 404, 409),
+)
+def leave_team(team_id: int, user: CurrentUser, session: SessionDep) -> None:
+    """Leave a team that has made no submissions; the last member out deletes the team."""
+    service.leave_team(session, user, team_id)
+
+
+@router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=_errors(404))
+def list_teams(slug: str, user: OptionalUser, session: SessionDep) -> list[TeamOut]:
+    """The round's teams, oldest first (public; no invite codes, no emails)."""
+    round_ = service.visible_round(session, slug, user)
+    return [
+        TeamOut(id=team.id, name=team.name, member_count=count, created_at=team.created_at)
+        for team, count in service.teams_with_counts(session, round_.id)
+    ]
+
+
+@router.get("/rounds/{slug}/my-team", response_model=MyTeamOut, responses=_errors(401, 404))
+def my_team(slug: str, user: CurrentUser, session: SessionDep) -> MyTeamOut:
+    """Your team in the round, with its members and invite code; 404 if you have none."""
+    round_ = service.visible_round(session, slug, user)
+    team = service.team_of(session, user.id, round_.id)
+    if team is None:
+        raise Problem(404, "no-team", "you are not in a team of this round")
+    return _my_team(session, team, round_)
+
+
+@router.get(
+    "/rounds/{slug}/teams/{team_id}/members",
+    response_model=list[MemberAdminOut],
+    responses=_errors(401, 403, 404),
+)
+def team_members(
+    slug: str, team_id: int, user: CurrentUser, session: SessionDep
+) -> list[MemberAdminOut]:
+    """A team's members with their emails (the round's organizer only)."""
+    round_ = service.visible_round(session, slug, user)
+    team = service.team_in_round_for_organizer(session, user, round_, team_id)
+    return [
+        MemberAdminOut(
+            user_id=account.id,
+            display_name=account.display_name,
+            email=account.email,
+            joined_at=member.joined_at,
+        )
+        for member, account in service.members(session, team.id)
+    ]

@@ -1,0 +1,357 @@
+"""Request and response bodies of the rounds endpoints."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from app.engine.losses import LossKind
+from app.engine.schema import FeatureSchema, Task
+from app.rounds.models import Disclosure, RoundStatus
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+
+Title = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="The round's name, shown everywhere.",
+        examples=["Income prediction, autumn 2026"],
+    ),
+]
+Description = Annotated[
+    str,
+    Field(
+        max_length=100_000,
+        description="What the round is about, in Markdown (stored and returned as is).",
+        examples=["Find the people our **income model** fails, and fix it for them."],
+    ),
+]
+Schedule = Annotated[
+    AwareDatetime | None,
+    Field(description="Planned time (with a timezone); informational, optional."),
+]
+LossField = Annotated[
+    LossKind,
+    Field(
+        description="Per-row loss: zero_one (classification), squared or absolute (regression).",
+        examples=["zero_one"],
+    ),
+]
+LossClip = Annotated[
+    float | None,
+    Field(
+        gt=0,
+        allow_inf_nan=False,
+        description="Upper bound on the squared/absolute error of a row; not for zero_one.",
+        examples=[4.0],
+    ),
+]
+Alpha = Annotated[
+    float,
+    Field(
+        ge=0,
+        allow_inf_nan=False,
+        description=(
+            "Minimum score of an accepted pair, in loss units per holdout row: the pair must "
+            "lower the holdout's total loss by at least alpha * n_holdout."
+        ),
+        examples=[0.002],
+    ),
+]
+MinGroupRows = Annotated[
+    int,
+    Field(ge=1, description="Fewest holdout rows a group must contain.", examples=[30]),
+]
+RepairAlpha = Annotated[
+    float,
+    Field(
+        ge=0,
+        allow_inf_nan=False,
+        description="Tolerance (loss units per holdout row) before an earlier group is repaired.",
+        examples=[0.0005],
+    ),
+]
+DailyQuota = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=10_000,
+        description="Submissions per team per UTC day, failed ones included.",
+        examples=[10],
+    ),
+]
+DisclosureField = Annotated[
+    Disclosure,
+    Field(
+        description="Holdout numbers shown to participants: rounded, exact, or none.",
+        examples=["rounded"],
+    ),
+]
+MaxTeamSize = Annotated[
+    int, Field(ge=1, le=1000, description="Most members a team may have.", examples=[5])
+]
+
+RULE_FIELDS = frozenset(
+    {
+        "loss",
+        "loss_clip",
+        "alpha",
+        "min_group_rows",
+        "repair_alpha",
+        "daily_quota",
+        "disclosure",
+        "max_team_size",
+    }
+)
+"""Settings that may change only while a round is a draft."""
+
+
+def check_loss_clip(loss: LossKind, clip: float | None) -> None:
+    """Refuse a clip on the 0-1 loss (it is already bounded)."""
+    if loss is LossKind.ZERO_ONE and clip is not None:
+        raise ValueError("the zero_one loss is already bounded: it takes no loss_clip")
+
+
+def check_schedule(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    """Refuse a schedule that closes before it opens."""
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise ValueError("closes_at must be later than opens_at")
+
+
+class RoundCreate(BaseModel):
+    """A new round, created as a draft."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Income prediction, autumn 2026",
+                    "description": "Find the people our income model fails.",
+                    "loss": "zero_one",
+                    "alpha": 0.002,
+                    "min_group_rows": 30,
+                    "daily_quota": 10,
+                    "disclosure": "rounded",
+                }
+            ]
+        },
+    )
+
+    title: Title
+    slug: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        description="URL name (lowercase letters, digits, dashes); derived from the title if "
+        "omitted. Must be unique.",
+        examples=["income-autumn-2026"],
+    )
+    description: Description = ""
+    loss: LossField = LossKind.ZERO_ONE
+    loss_clip: LossClip = None
+    alpha: Alpha = 0.0
+    min_group_rows: MinGroupRows = 1
+    repair_alpha: RepairAlpha = 0.0
+    daily_quota: DailyQuota = 10
+    disclosure: DisclosureField = Disclosure.ROUNDED
+    max_team_size: MaxTeamSize = 5
+    opens_at: Schedule = None
+    closes_at: Schedule = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        check_loss_clip(self.loss, self.loss_clip)
+        check_schedule(self.opens_at, self.closes_at)
+        return self
+
+
+class RoundUpdate(BaseModel):
+    """Changes to a round; omitted fields stay as they are.
+
+    Rules (loss, alpha, quotas, ...) change only while the round is a draft; title,
+    description and schedule until it is closed. ``null`` clears loss_clip, opens_at, closes_at.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"alpha": 0.001, "closes_at": "2026-12-01T00:00:00Z"}]},
+    )
+
+    title: Title | None = None
+    description: Description | None = None
+    loss: LossField | None = None
+    loss_clip: LossClip = None
+    alpha: Alpha | None = None
+    min_group_rows: MinGroupRows | None = None
+    repair_alpha: RepairAlpha | None = None
+    daily_quota: DailyQuota | None = None
+    disclosure: DisclosureField | None = None
+    max_team_size: MaxTeamSize | None = None
+    opens_at: Schedule = None
+    closes_at: Schedule = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        nullable = {"loss_clip", "opens_at", "closes_at"}
+        nulls = sorted(
+            name for name in self.model_fields_set - nullable if getattr(self, name) is None
+        )
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(nulls)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the request sets, with their new values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class RulesOut(BaseModel):
+    """The settings that decide submissions and bound participation."""
+
+    loss: LossKind = Field(examples=["zero_one"])
+    loss_clip: float | None = Field(examples=[None])
+    alpha: float = Field(examples=[0.002])
+    min_group_rows: int = Field(examples=[30])
+    repair_alpha: float = Field(examples=[0.0])
+    daily_quota: int = Field(examples=[10])
+    disclosure: Disclosure = Field(examples=["rounded"])
+    max_team_size: int = Field(examples=[5])
+
+
+class AlphaMeaning(BaseModel):
+    """What alpha and the minimum group size mean on this round's holdout."""
+
+    alpha: float = Field(examples=[0.002])
+    n_holdout: int = Field(examples=[4000])
+    min_loss_reduction: float = Field(
+        description="alpha * n_holdout: how much an accepted pair must lower the holdout's "
+        "total loss (for zero_one, net holdout rows fixed).",
+        examples=[8.0],
+    )
+    min_rows_fixed: int | None = Field(
+        default=None,
+        description="zero_one only: the fewest net holdout rows an accepted pair must fix.",
+        examples=[8],
+    )
+    min_group_rows: int = Field(examples=[30])
+    summary: str = Field(
+        examples=[
+            "An accepted pair must fix at least 8 more of the 4000 holdout rows than it "
+            "breaks, on a group of at least 30 holdout rows."
+        ]
+    )
+
+    @classmethod
+    def build(cls, loss: LossKind, alpha: float, n_holdout: int, min_group_rows: int) -> Self:
+        """The explanation for these settings."""
+        reduction = alpha * n_holdout
+        if loss is LossKind.ZERO_ONE:
+            rows = max(1, math.ceil(round(reduction, 9)))
+            summary = (
+                f"An accepted pair must fix at least {rows} more of the {n_holdout} holdout "
+                f"rows than it breaks, on a group of at least {min_group_rows} holdout rows."
+            )
+            return cls(
+                alpha=alpha,
+                n_holdout=n_holdout,
+                min_loss_reduction=reduction,
+                min_rows_fixed=rows,
+                min_group_rows=min_group_rows,
+                summary=summary,
+            )
+        summary = (
+            f"An accepted pair must lower the total {loss.value} error over the {n_holdout} "
+            f"holdout rows by at least {reduction:g} (and by more than 0), on a group of at "
+            f"least {min_group_rows} holdout rows."
+        )
+        return cls(
+            alpha=alpha,
+            n_holdout=n_holdout,
+            min_loss_reduction=reduction,
+            min_group_rows=min_group_rows,
+            summary=summary,
+        )
+
+
+class DataOut(BaseModel):
+    """The round's data: its label and split sizes (never holdout or test contents)."""
+
+    label: str = Field(examples=["income"])
+    task: Task = Field(examples=["classification"])
+    n_features: int = Field(examples=[14])
+    n_train: int = Field(examples=[12000])
+    n_holdout: int = Field(examples=[4000])
+    n_test: int = Field(examples=[4000])
+    split_fractions: list[float] | None = Field(examples=[[0.6, 0.2, 0.2]])
+    split_seed: int | None = Field(
+        description="Seed of the random split (shown to the organizer only); null when the "
+        "splits were uploaded separately.",
+        examples=[0],
+    )
+
+
+class BaseModelOut(BaseModel):
+    """The base model f0 that submissions improve on."""
+
+    format: str = Field(description="skops or onnx.", examples=["skops"])
+    source: str = Field(
+        description="upload (the organizer's file) or default (trained by the platform).",
+        examples=["default"],
+    )
+    sha256: str = Field(
+        examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    )
+
+
+class RoundOut(BaseModel):
+    """A round: its settings, data summary, base model and lifecycle status."""
+
+    id: int = Field(examples=[1])
+    slug: str = Field(examples=["income-autumn-2026"])
+    title: str = Field(examples=["Income prediction, autumn 2026"])
+    description: str = Field(description="Markdown.", examples=["Find the people ..."])
+    status: RoundStatus = Field(examples=["open"])
+    organizer_id: int = Field(examples=[1])
+    created_at: datetime
+    opens_at: datetime | None
+    closes_at: datetime | None
+    rules: RulesOut
+    data: DataOut | None = Field(description="Null until the organizer uploads a dataset.")
+    base_model: BaseModelOut | None = Field(description="Null until a base model is set.")
+    alpha_meaning: AlphaMeaning | None = Field(description="Null until there is data.")
+    head_version: int = Field(description="The newest model version (0: the base model).")
+
+
+class DatasetOut(BaseModel):
+    """The result of a dataset upload: the inferred schema and the split sizes."""
+
+    feature_schema: FeatureSchema = Field(description="Feature columns and the label.")
+    data: DataOut
+    alpha_meaning: AlphaMeaning
+
+
+class VersionOut(BaseModel):
+    """One version of the round's model, with the losses this caller may see."""
+
+    version: int = Field(examples=[0])
+    kind: str = Field(description="base, patch or pointer.", examples=["base"])
+    submission_id: int | None = Field(examples=[None])
+    target_version: int | None = Field(
+        description="For pointer nodes: the version whose predictions are restored.",
+        examples=[None],
+    )
+    train_loss: float = Field(description="Mean loss on the public training split (exact).")
+    holdout_loss: float | None = Field(
+        description="Mean holdout loss: rounded to 4 decimals, exact, or null, as the round's "
+        "disclosure says (exact for the round's organizer).",
+        examples=[0.1523],
+    )
+    test_loss: float | None = Field(
+        default=None, description="Mean loss on the sealed test split; organizer only."
+    )
+    created_at: datetime

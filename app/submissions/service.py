@@ -1,0 +1,162 @@
+"""Receiving submissions: streaming uploads, validation on a public sample, quotas, idempotency."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pandas as pd
+from fastapi import UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.db import utcnow
+from app.core.errors import Problem, engine_problem
+from app.core.storage import ArtifactStore
+from app.engine.data import prepare_features
+from app.engine.errors import EngineError
+from app.engine.groups import Group, ModelGroup, RuleGroup
+from app.engine.models import LoadedModel, load_model
+from app.engine.round import run_pair
+from app.engine.schema import FeatureSchema
+from app.rounds.models import Round
+from app.rounds.service import round_schema
+from app.submissions.models import Submission
+from app.submissions.schemas import QuotaOut
+from app.teams.models import Team
+
+SAMPLE_ROWS = 200
+_CHUNK = 1024 * 1024
+
+
+def quota(session: Session, round_: Round, team: Team) -> QuotaOut:
+    """The team's submissions today (UTC) against the round's daily quota."""
+    now = utcnow()
+    day_start = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    used = (
+        session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.team_id == team.id, Submission.created_at >= day_start
+            )
+        )
+        or 0
+    )
+    return QuotaOut(
+        limit=round_.daily_quota,
+        used=used,
+        remaining=max(0, round_.daily_quota - used),
+        resets_at=day_start + timedelta(days=1),
+    )
+
+
+def require_quota(current: QuotaOut) -> None:
+    """429 with the reset time when the team has no submissions left today."""
+    if current.remaining <= 0:
+        retry = max(1, int((current.resets_at - utcnow()).total_seconds()))
+        raise Problem(
+            429,
+            "quota-exceeded",
+            f"the team has used all {current.limit} submissions for today; "
+            f"the quota resets at {current.resets_at.isoformat()}",
+            headers={"Retry-After": str(retry)},
+            quota=current.model_dump(mode="json"),
+        )
+
+
+@contextmanager
+def received(upload: UploadFile, field: str, limit: int) -> Iterator[Path]:
+    """The upload copied in chunks to a private temporary file; 413 past ``limit`` bytes."""
+    with tempfile.TemporaryDirectory(prefix="bounty-upload-") as tmp:
+        path = Path(tmp) / "upload"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := upload.file.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise Problem(
+                        413,
+                        "file-too-large",
+                        f"the {field} file is larger than the limit of {limit} bytes",
+                        errors=[{"field": field, "message": "file too large"}],
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise Problem(
+                422,
+                "empty-file",
+                f"the {field} file is empty",
+                errors=[{"field": field, "message": "empty file"}],
+            )
+        yield path
+
+
+_heads: OrderedDict[str, pd.DataFrame] = OrderedDict()  # by content digest: same bytes anywhere
+_heads_lock = threading.Lock()
+
+
+def _train_head(store: ArtifactStore, train_sha: str) -> pd.DataFrame:
+    with _heads_lock:
+        head = _heads.get(train_sha)
+        if head is None:
+            head = pd.read_parquet(io.BytesIO(store.read_bytes(train_sha))).head(SAMPLE_ROWS)
+            _heads[train_sha] = head
+            if len(_heads) > 16:
+                _heads.popitem(last=False)
+        _heads.move_to_end(train_sha)
+        return head
+
+
+def public_sample(store: ArtifactStore, round_: Round) -> pd.DataFrame:
+    """The first rows of the public train split, as models receive them (cached per split)."""
+    if round_.train_sha is None:
+        raise Problem(409, "round-has-no-data", "the round has no data yet")
+    return prepare_features(_train_head(store, round_.train_sha), round_schema(round_))
+
+
+@dataclass(frozen=True)
+class CheckedPair:
+    """A pair that loaded and ran on the public sample."""
+
+    group: Group
+    model: LoadedModel
+    group_model: LoadedModel | None
+
+
+def check_pair(
+    schema: FeatureSchema,
+    sample: pd.DataFrame,
+    expression: str | None,
+    group_model_path: Path | None,
+    model_path: Path,
+) -> CheckedPair:
+    """Parse the group and load both models, then run them on the public sample; 422 if any
+    part fails, naming the field and, for expressions, the position."""
+    group_model: LoadedModel | None = None
+    try:
+        if expression is not None:
+            group: Group = RuleGroup.parse(expression, schema)
+        else:
+            assert group_model_path is not None  # noqa: S101 (the endpoint requires one of them)
+            group_model = load_model(group_model_path)
+            group = ModelGroup(group_model)
+    except EngineError as exc:
+        raise engine_problem(
+            exc, field="group_expression" if expression else "group_model"
+        ) from exc
+    try:
+        model = load_model(model_path)
+    except EngineError as exc:
+        raise engine_problem(exc, field="model") from exc
+    try:
+        run_pair(group, model, sample, schema.label)
+    except EngineError as exc:
+        field = "group_model" if group_model is not None and "group" in str(exc) else "model"
+        raise engine_problem(exc, field=field) from exc
+    return CheckedPair(group, model, group_model)

@@ -1,0 +1,100 @@
+"""Request and response bodies of the teams endpoints."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+NAME_MAX = 80
+
+
+def normalize_team_name(raw: str) -> str:
+    """The stored form of a team name: NFKC, no control or format characters, single spaces.
+
+    Raises ``ValueError`` for an invisible-character trick or a name empty or too long once
+    normalized (NFKC can lengthen a string).
+    """
+    name = unicodedata.normalize("NFKC", raw)
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        raise ValueError("the name may not contain control, format or unassigned characters")
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= NAME_MAX:
+        raise ValueError(f"the name must be 1 to {NAME_MAX} characters long")
+    return name
+
+
+def team_name_key(name: str) -> str:
+    """The form under which names of one round must be unique (Unicode caseless matching)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+TeamName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+    AfterValidator(normalize_team_name),
+]
+
+
+class TeamCreate(BaseModel):
+    """A new team in a round; the caller becomes its first member."""
+
+    name: TeamName = Field(
+        description=(
+            "1 to 80 characters, stripped and NFKC-normalized; no control characters. Unique "
+            "in the round, ignoring case and compatibility variants (e.g. fullwidth letters)."
+        ),
+        examples=["Fair Trees"],
+    )
+
+
+class JoinTeam(BaseModel):
+    """An invite code received from a member of the team."""
+
+    invite_code: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The team's invite code, as shown to its members.",
+        examples=["q3ZkV8hT_xM"],
+    )
+
+
+class TeamOut(BaseModel):
+    """A team as anyone may see it: no invite code, no members' emails."""
+
+    id: int = Field(examples=[7])
+    name: str = Field(examples=["Fair Trees"])
+    member_count: int = Field(description="Current number of members.", examples=[3])
+    created_at: datetime
+
+
+class MemberOut(BaseModel):
+    """A member as the team's own members see them."""
+
+    display_name: str = Field(examples=["Ada"])
+    joined_at: datetime
+
+
+class MyTeamOut(BaseModel):
+    """The caller's own team, with its invite code (shown to members only)."""
+
+    id: int = Field(examples=[7])
+    round_id: int = Field(examples=[1])
+    name: str = Field(examples=["Fair Trees"])
+    invite_code: str = Field(
+        description="Share it with people who should join this team.", examples=["q3ZkV8hT_xM"]
+    )
+    max_team_size: int = Field(description="The round's limit on members.", examples=[5])
+    created_at: datetime
+    members: list[MemberOut] = Field(description="In the order they joined.")
+
+
+class MemberAdminOut(BaseModel):
+    """A member as the round's organizer sees them."""
+
+    user_id: int = Field(examples=[42])
+    display_name: str = Field(examples=["Ada"])
+    email: str = Field(examples=["ada@example.org"])
+    joined_at: datetime

@@ -1,0 +1,53 @@
+"""The sandboxed child: runs a pair (g, h) on feature files and writes encoded outputs.
+
+Started by ``app.worker.sandbox`` as ``python -I -m app.worker.child <job dir>`` under resource
+limits, with a scrubbed environment. It reads ``job.json`` and ``features-<split>.parquet``
+(features only: it never sees labels), loads models only through the engine's safe loaders,
+and writes ``outputs.npz`` (``mask-<split>``, ``pred-<split>``) or ``error.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.engine.errors import EngineError
+from app.engine.groups import Group, ModelGroup, RuleGroup
+from app.engine.models import load_model
+from app.engine.round import run_pair
+from app.engine.schema import FeatureSchema
+
+
+def _group(job: dict[str, Any], job_dir: Path, schema: FeatureSchema) -> Group:
+    if job["group"]["type"] == "rule":
+        return RuleGroup.parse(job["group"]["expression"], schema)
+    return ModelGroup(load_model(job_dir / job["group"]["file"]))
+
+
+def run(job_dir: Path) -> None:
+    """Evaluate the job in ``job_dir``; engine errors are written as the job's error."""
+    job = json.loads((job_dir / "job.json").read_text())
+    schema = FeatureSchema.model_validate(job["schema"])
+    try:
+        group = _group(job, job_dir, schema)
+        model = load_model(job_dir / job["model"])
+        arrays: dict[str, np.ndarray] = {}
+        for split in job["splits"]:
+            features = pd.read_parquet(job_dir / f"features-{split}.parquet")
+            out = run_pair(group, model, features, schema.label)
+            arrays[f"mask-{split}"] = out.mask
+            arrays[f"pred-{split}"] = out.predictions
+    except EngineError as exc:
+        (job_dir / "error.json").write_text(json.dumps({"message": str(exc)}))
+        return
+    save: Any = np.savez  # numpy's stub does not type array keyword arguments
+    save(job_dir / "outputs.npz", **arrays)
+
+
+if __name__ == "__main__":
+    run(Path(sys.argv[1]))

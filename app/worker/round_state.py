@@ -1,0 +1,139 @@
+"""Each worker's cache of a round's decision state, rebuilt when the round's version moves.
+
+The state is the engine's ``BountyEvaluator`` on the round's holdout (deciding), train and
+test splits, fitted from the base model's predictions and replayed through the stored outputs
+of the accepted submissions, plus the feature files that evaluations read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.storage import ArtifactStore
+from app.engine.data import label_values, prepare_features
+from app.engine.decision import BountyEvaluator
+from app.engine.predictions import encode_labels
+from app.engine.schema import FeatureSchema
+from app.rounds.models import Round
+from app.rounds.service import load_split, round_rules, round_schema
+from app.submissions.models import Submission
+from app.worker.outputs import load_outputs
+from app.worker.sandbox import Limits, PairFiles, run_sandboxed
+
+SPLITS = ("holdout", "train", "test")
+Array = npt.NDArray[np.generic]
+
+
+@dataclass
+class RoundState:
+    """What a worker needs to evaluate and decide a round's submissions."""
+
+    schema: FeatureSchema
+    feature_files: dict[str, Path]
+    n_rows: dict[str, int]
+    evaluator: BountyEvaluator
+
+
+class StateError(RuntimeError):
+    """The stored round does not replay to its recorded version."""
+
+
+class RoundCache:
+    """Round states by round id, kept while the round's head version is unchanged."""
+
+    def __init__(self, store: ArtifactStore, cache_dir: Path, limits: Limits) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+        self.limits = limits
+        self._states: dict[int, RoundState] = {}
+
+    def invalidate(self, round_id: int) -> None:
+        """Forget a round's state (after a failed decision, or a replay)."""
+        self._states.pop(round_id, None)
+
+    def inputs(self, round_: Round) -> RoundState:
+        """The round's schema and feature files, without fitting (for evaluations)."""
+        state = self._states.get(round_.id)
+        return state if state is not None else self._prepare(round_)
+
+    def state(self, session: Session, round_: Round) -> RoundState:
+        """The round's decision state at its current head version."""
+        state = self._states.get(round_.id)
+        if state is None or state.evaluator.head_version != round_.head_version:
+            state = self._rebuild(session, round_)
+            self._states[round_.id] = state
+        return state
+
+    def _prepare(self, round_: Round) -> RoundState:
+        schema = round_schema(round_)
+        folder = self.cache_dir / f"round-{round_.id}"
+        folder.mkdir(parents=True, exist_ok=True)
+        files, sizes = {}, {}
+        for split in SPLITS:
+            if getattr(round_, f"n_{split}") == 0:
+                continue
+            path = folder / f"features-{split}.parquet"
+            if not path.exists():
+                frame = load_split(self.store, round_, split)
+                prepare_features(frame, schema).to_parquet(path.with_suffix(".tmp"))
+                path.with_suffix(".tmp").replace(path)
+            files[split] = path
+            sizes[split] = getattr(round_, f"n_{split}")
+        rules = round_rules(round_)
+        evaluator = BountyEvaluator(
+            rules.loss,
+            alpha=rules.alpha,
+            min_group_rows=rules.min_group_rows,
+            repair_alpha=rules.repair_alpha,
+        )
+        return RoundState(schema, files, sizes, evaluator)
+
+    def _rebuild(self, session: Session, round_: Round) -> RoundState:
+        state = self._prepare(round_)
+        labels = {
+            split: encode_labels(
+                label_values(load_split(self.store, round_, split), state.schema),
+                state.schema.label,
+            )
+            for split in state.feature_files
+        }
+        base = self._base_predictions(round_, state)
+        state.evaluator.fit(labels, base)
+        accepted = session.scalars(
+            select(Submission)
+            .where(Submission.round_id == round_.id, Submission.outcome == "accepted")
+            .order_by(Submission.id)
+        )
+        for sub in accepted:
+            if sub.outputs_sha is None:
+                raise StateError(f"accepted submission {sub.id} has no stored outputs")
+            decision = state.evaluator.decide(
+                str(sub.id), load_outputs(self.store, sub.outputs_sha)
+            )
+            if not decision.accepted:
+                raise StateError(f"submission {sub.id} no longer replays as accepted")
+        if state.evaluator.head_version != round_.head_version:
+            raise StateError(
+                f"round {round_.id} replays to version {state.evaluator.head_version}, "
+                f"but its head is version {round_.head_version}"
+            )
+        return state
+
+    def _base_predictions(self, round_: Round, state: RoundState) -> dict[str, Array]:
+        if round_.base_model_sha is None:
+            raise StateError(f"round {round_.id} has no base model")
+        with self.store.local_copy(round_.base_model_sha) as model_path:
+            outputs = run_sandboxed(
+                PairFiles(model=model_path, group_expression="True"),
+                state.schema,
+                state.feature_files,
+                state.n_rows,
+                self.limits,
+            )
+        return {split: out.predictions for split, out in outputs.items()}

@@ -1,0 +1,314 @@
+"""The evaluation worker: claim a queued submission with a lease, evaluate it in the sandbox,
+then decide every evaluated submission of its round in arrival order, one transaction each.
+
+Any number of workers may run, on any machines sharing the database and the artifact store.
+A worker that dies stops renewing its lease, and another one takes the job over; decisions
+are made under a lock on the round's row and only for the round's oldest undecided
+submission, so each submission is decided exactly once and in arrival order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core import audit
+from app.core.db import transaction, utcnow
+from app.core.settings import Settings
+from app.core.storage import ArtifactStore
+from app.engine.decision import Decision, PairStats, VersionInfo
+from app.rounds.models import ModelVersion, Round
+from app.submissions.models import Submission, SubmissionStatus
+from app.worker.outputs import dump_outputs, load_outputs
+from app.worker.round_state import RoundCache
+from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
+
+log = logging.getLogger("bounty.worker")
+
+MAX_ATTEMPTS = 3
+
+
+class Worker:
+    """One worker process's loop over the job queue in the database."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        store: ArtifactStore,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.factory = factory
+        self.store = store
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.limits = Limits(
+            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
+        )
+        folder = cache_dir or Path(settings.storage_dir).parent / "worker-cache"
+        self.cache = RoundCache(store, folder, self.limits)
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set, waiting ``worker_poll_seconds`` when the queue is empty."""
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(self.settings.worker_poll_seconds)
+
+    def run_once(self) -> bool:
+        """Claim and process one job, if any; returns whether there was one."""
+        claimed = self.claim()
+        if claimed is None:
+            return False
+        submission_id, round_id = claimed
+        with self._heartbeat(submission_id):
+            self.evaluate(submission_id)
+        self.decide_ready(round_id)
+        return True
+
+    # --- the queue -------------------------------------------------------------------------
+
+    def claim(self) -> tuple[int, int] | None:
+        """Lease the oldest queued (or abandoned) submission; (id, round id) or None."""
+        now = utcnow()
+        claimable = or_(
+            Submission.status == SubmissionStatus.QUEUED,
+            and_(Submission.status == SubmissionStatus.RUNNING, Submission.lease_expires_at < now),
+        )
+        with transaction(self.factory) as session:
+            candidate = session.execute(
+                select(Submission.id, Submission.round_id, Submission.attempts)
+                .where(claimable)
+                .order_by(Submission.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if candidate is None:
+                return None
+            sub_id, round_id, attempts = candidate
+            if attempts >= MAX_ATTEMPTS:
+                session.execute(
+                    update(Submission)
+                    .where(Submission.id == sub_id, claimable)
+                    .values(
+                        status=SubmissionStatus.EVALUATED,
+                        eval_error="the evaluation was interrupted repeatedly and was abandoned",
+                        lease_owner=None,
+                    )
+                )
+                return sub_id, round_id
+            # Conditional, so that two workers racing for the same row cannot both win it.
+            won: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(Submission)
+                .where(Submission.id == sub_id, claimable)
+                .values(
+                    status=SubmissionStatus.RUNNING,
+                    lease_owner=self.name,
+                    lease_expires_at=now + self._lease,
+                    attempts=Submission.attempts + 1,
+                )
+            )
+        return (sub_id, round_id) if won.rowcount == 1 else None
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.worker_lease_seconds)
+
+    @contextmanager
+    def _heartbeat(self, submission_id: int) -> Iterator[None]:
+        """Renew the lease every third of its length while the body runs."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.settings.worker_lease_seconds / 3):
+                with transaction(self.factory) as session:
+                    session.execute(
+                        update(Submission)
+                        .where(Submission.id == submission_id, Submission.lease_owner == self.name)
+                        .values(lease_expires_at=utcnow() + self._lease)
+                    )
+
+        thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{submission_id}")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    # --- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, submission_id: int) -> None:
+        """Run the pair in the sandbox and store its outputs (or why it could not run)."""
+        with transaction(self.factory) as session:
+            sub = session.get(Submission, submission_id)
+            round_ = session.get(Round, sub.round_id) if sub else None
+            if sub is None or round_ is None or sub.status != SubmissionStatus.RUNNING:
+                return
+            inputs = self.cache.inputs(round_)
+        outputs_sha, error = None, None
+        try:
+            with self._pair_files(sub) as pair:
+                outputs = run_sandboxed(
+                    pair, inputs.schema, inputs.feature_files, inputs.n_rows, self.limits
+                )
+            outputs_sha = self.store.put_bytes(dump_outputs(outputs))
+        except SandboxError as exc:
+            error = str(exc)
+        with transaction(self.factory) as session:
+            session.execute(
+                update(Submission)
+                .where(
+                    Submission.id == submission_id,
+                    Submission.lease_owner == self.name,
+                    Submission.status == SubmissionStatus.RUNNING,
+                )
+                .values(
+                    status=SubmissionStatus.EVALUATED,
+                    outputs_sha=outputs_sha,
+                    eval_error=error,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+
+    @contextmanager
+    def _pair_files(self, sub: Submission) -> Iterator[PairFiles]:
+        with self.store.local_copy(sub.model_sha) as model:
+            if sub.group_model_sha is None:
+                yield PairFiles(model=model, group_expression=sub.group_expression)
+            else:
+                with self.store.local_copy(sub.group_model_sha) as group_model:
+                    yield PairFiles(model=model, group_model=group_model)
+
+    # --- decisions -------------------------------------------------------------------------
+
+    def decide_ready(self, round_id: int) -> int:
+        """Decide the round's evaluated submissions in arrival order; returns how many."""
+        decided = 0
+        while self._decide_next(round_id):
+            decided += 1
+        return decided
+
+    def _decide_next(self, round_id: int) -> bool:
+        try:
+            with transaction(self.factory) as session:
+                # Taking the round's row lock first serializes decisions per round (on SQLite
+                # this write takes the database's write lock).
+                session.execute(
+                    update(Round)
+                    .where(Round.id == round_id)
+                    .values(head_version=Round.head_version)
+                )
+                round_ = session.get(Round, round_id)
+                sub = session.scalars(
+                    select(Submission)
+                    .where(
+                        Submission.round_id == round_id,
+                        Submission.status != SubmissionStatus.DECIDED,
+                    )
+                    .order_by(Submission.id)
+                    .limit(1)
+                ).first()
+                if round_ is None or sub is None or sub.status != SubmissionStatus.EVALUATED:
+                    return False
+                self._decide(session, round_, sub)
+            return True
+        except Exception:
+            self.cache.invalidate(round_id)  # the cached evaluator may hold an uncommitted step
+            raise
+
+    def _decide(self, session: Session, round_: Round, sub: Submission) -> None:
+        key = str(sub.id)
+        if sub.eval_error is not None or sub.outputs_sha is None:
+            decision = Decision.invalid(key, sub.eval_error or "the evaluation produced no output")
+        else:
+            state = self.cache.state(session, round_)
+            decision = state.evaluator.decide(key, load_outputs(self.store, sub.outputs_sha))
+            if decision.accepted:
+                self._record_versions(session, round_, sub, decision, state.evaluator.versions_)
+                round_.head_version = state.evaluator.head_version
+        _record_verdict(sub, decision)
+        audit.record(
+            session,
+            "verdict",
+            round_id=round_.id,
+            actor_id=None,
+            submission_id=sub.id,
+            outcome=decision.outcome.value,
+            reason=decision.reason.value,
+        )
+        log.info("submission %s: %s (%s)", sub.id, decision.outcome.value, decision.reason.value)
+
+    def _record_versions(
+        self,
+        session: Session,
+        round_: Round,
+        sub: Submission,
+        decision: Decision,
+        versions: list[VersionInfo],
+    ) -> None:
+        first = decision.version if decision.version is not None else len(versions)
+        for info in versions[first:]:
+            session.add(
+                ModelVersion(
+                    round_id=round_.id,
+                    version=info.version,
+                    kind=info.kind,
+                    submission_id=int(info.group_key) if info.group_key else None,
+                    target_version=info.target_version,
+                    holdout_loss=info.loss["holdout"],
+                    train_loss=info.loss["train"],
+                    test_loss=info.loss.get("test"),
+                )
+            )
+
+
+def _stats_json(stats: PairStats) -> dict[str, Any]:
+    return {
+        "n_rows": stats.n_rows,
+        "n_group": stats.n_group,
+        "group_loss_before": stats.group_loss_before,
+        "group_loss_after": stats.group_loss_after,
+        "score": stats.score,
+        "loss_before": stats.loss_before,
+    }
+
+
+def _record_verdict(sub: Submission, decision: Decision) -> None:
+    sub.status = SubmissionStatus.DECIDED
+    sub.outcome = decision.outcome.value
+    sub.reason = decision.reason.value
+    sub.message = decision.message
+    sub.decided_at = utcnow()
+    holdout = decision.stats.get("holdout")
+    sub.score = holdout.score if holdout else None
+    sub.version = decision.version
+    sub.verdict = {
+        "stats": {split: _stats_json(s) for split, s in decision.stats.items()},
+        "repairs": [
+            {
+                "version": r.version,
+                "submission_id": int(r.group_key),
+                "target_version": r.target_version,
+                "group_loss_before": r.group_loss_before,
+                "group_loss_after": r.group_loss_after,
+            }
+            for r in decision.repairs
+        ],
+        "loss_before": decision.loss_before,
+        "loss_after": decision.loss_after,
+    }

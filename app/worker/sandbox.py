@@ -1,0 +1,169 @@
+"""Run a pair in a child process with resource limits, and read back only validated arrays.
+
+What is enforced here: a separate process in its own session (killed as a group on timeout), an
+isolated interpreter (``-I``), a scrubbed environment, CPU-time, address-space, file-size and
+core-dump limits, a wall-clock timeout, a private temporary working directory, and no labels in
+its inputs. Outputs are read with ``allow_pickle=False`` and checked for shape and dtype.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from app.engine.decision import PairOutput
+from app.engine.schema import FeatureSchema, Task
+
+_KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
+_MAX_OUTPUT_BYTES = 2 * 1024**3
+
+
+class SandboxError(RuntimeError):
+    """The pair could not be evaluated; the message is meant for the participant."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resources one evaluation may use."""
+
+    cpu_seconds: int = 60
+    wall_seconds: float = 120.0
+    memory_mb: int = 4096
+
+
+@dataclass(frozen=True)
+class PairFiles:
+    """The pair to run: a rule or a group model file, and the h model file."""
+
+    model: Path
+    group_expression: str | None = None
+    group_model: Path | None = None
+
+
+def _limit_child(limits: Limits) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (_MAX_OUTPUT_BYTES, _MAX_OUTPUT_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _child_env(home: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
+    threads = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+    return {**env, **threads, "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home)}
+
+
+def _write_job(job_dir: Path, pair: PairFiles, schema: FeatureSchema, splits: list[str]) -> None:
+    group: dict[str, str]
+    if pair.group_expression is not None:
+        group = {"type": "rule", "expression": pair.group_expression}
+    elif pair.group_model is not None:
+        (job_dir / "group.model").symlink_to(pair.group_model.resolve())
+        group = {"type": "model", "file": "group.model"}
+    else:
+        raise ValueError("a pair needs a group expression or a group model")
+    (job_dir / "h.model").symlink_to(pair.model.resolve())
+    job = {
+        "schema": schema.model_dump(mode="json"),
+        "group": group,
+        "model": "h.model",
+        "splits": splits,
+    }
+    (job_dir / "job.json").write_text(json.dumps(job))
+
+
+def run_sandboxed(
+    pair: PairFiles,
+    schema: FeatureSchema,
+    features: Mapping[str, Path],
+    n_rows: Mapping[str, int],
+    limits: Limits,
+) -> dict[str, PairOutput]:
+    """Run g and h on each split's feature file in a sandboxed child; SandboxError if it fails."""
+    with tempfile.TemporaryDirectory(prefix="bounty-job-") as tmp:
+        job_dir = Path(tmp)
+        for split, path in features.items():
+            (job_dir / f"features-{split}.parquet").symlink_to(path.resolve())
+        _write_job(job_dir, pair, schema, list(features))
+        _run_child(job_dir, limits)
+        error = job_dir / "error.json"
+        if error.exists():
+            raise SandboxError(json.loads(error.read_text())["message"])
+        return _read_outputs(job_dir / "outputs.npz", schema, n_rows)
+
+
+def _run_child(job_dir: Path, limits: Limits) -> None:
+    command = [sys.executable, "-I", "-m", "app.worker.child", str(job_dir)]
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
+        command,
+        cwd=job_dir,
+        env=_child_env(job_dir),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: _limit_child(limits),  # noqa: PLW1509 (no threads start before exec)
+    )
+    try:
+        _, stderr = process.communicate(timeout=limits.wall_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise SandboxError(
+            f"the evaluation took longer than {limits.wall_seconds:g} seconds and was stopped"
+        ) from None
+    if process.returncode != 0:
+        raise SandboxError(_describe_exit(process.returncode, stderr.decode(errors="replace")))
+
+
+def _describe_exit(code: int, stderr: str) -> str:
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        return "the evaluation used more CPU time than allowed and was stopped"
+    if "MemoryError" in stderr or code == -signal.SIGSEGV:
+        return "the evaluation ran out of memory or crashed"
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
+    return f"the evaluation crashed: {last[:300]}"
+
+
+def _read_outputs(
+    path: Path, schema: FeatureSchema, n_rows: Mapping[str, int]
+) -> dict[str, PairOutput]:
+    if not path.exists():
+        raise SandboxError("the evaluation produced no output")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {
+                split: _checked(arrays[f"mask-{split}"], arrays[f"pred-{split}"], schema, n)
+                for split, n in n_rows.items()
+            }
+    except (KeyError, ValueError, OSError) as exc:
+        raise SandboxError(f"the evaluation produced unreadable output: {exc}") from exc
+
+
+def _checked(
+    mask: npt.NDArray[np.generic], pred: npt.NDArray[np.generic], schema: FeatureSchema, n: int
+) -> PairOutput:
+    if mask.dtype != np.bool_ or mask.shape != (n,):
+        raise SandboxError("the evaluation produced a malformed group mask")
+    n_classes = len(schema.label.classes or [])
+    if schema.label.task is Task.CLASSIFICATION:
+        valid = pred.dtype.kind in "iu" and (
+            pred.size == 0 or (pred.min() >= 0 and pred.max() < n_classes)
+        )
+    else:
+        valid = pred.dtype.kind == "f"
+    if not valid or pred.shape != (int(mask.sum()),):
+        raise SandboxError("the evaluation produced malformed predictions")
+    return PairOutput(mask.astype(np.bool_), pred)
