@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,14 @@ from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.main import create_app
 from tests.support.postgres import PostgresCluster
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests set accounts up rather than test them: hash cheaply (still argon2id)."""
+    monkeypatch.setattr(
+        "app.core.security._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture(scope="session")

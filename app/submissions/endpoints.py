@@ -146,18 +146,19 @@ def submit(
         model_sha=model_sha,
         model_format=checked.model.format.value,
     )
-    session.add(sub)
     try:
-        session.commit()  # durable before the 202
+        with session.begin_nested():
+            session.add(sub)
     except IntegrityError:
         # The same Idempotency-Key raced in twice: answer with the one that won.
-        session.rollback()
         sub = session.scalars(
             select(Submission).where(
                 Submission.user_id == user.id, Submission.idempotency_key == idempotency_key
             )
         ).one()
-    return _accepted(session, response, sub, round_, team)
+    accepted = _accepted(session, response, sub, round_, team)
+    session.commit()  # durable before the 202 goes out
+    return accepted
 
 
 def _accepted(
