@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,13 @@ from app.core.db import make_engine, make_session_factory, transaction
 from app.core.errors import Problem
 from app.core.migrate import upgrade
 from app.core.settings import get_settings
+from app.core.storage import make_store
 from app.demo import build_demo_round
 from app.engine.bundle import export_bundle, load_bundle
+from app.main import create_app
+from app.seed import seed_demo
 from app.worker.main import run_worker
+from app.worker.runner import Worker
 
 cli = typer.Typer(
     help="Bias Bounty: run and enter algorithmic bias bounties.", no_args_is_help=True
@@ -87,6 +92,46 @@ def worker(
     run_worker(get_settings(), once=once)
 
 
+@cli.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """The embedded default: migrate, create the demo round on UCI Adult if missing, then serve
+    the API with one evaluation worker (SQLite file and local artifact directory)."""
+    settings = get_settings()
+    if settings.environment != "development":
+        console.print(
+            "[red]error:[/red] the demo (with its published passwords) is for development"
+        )
+        raise typer.Exit(1)
+    upgrade(settings.database_url)
+    factory = make_session_factory(make_engine(settings.database_url))
+    store = make_store(settings)
+    with (
+        console.status("Preparing the demo round on UCI Adult (first run: about a minute)..."),
+        transaction(factory) as session,
+    ):
+        accounts = seed_demo(session, store)
+    stop = threading.Event()
+    worker_thread = threading.Thread(
+        target=Worker(factory, store, settings).run, args=(stop,), name="worker", daemon=True
+    )
+    worker_thread.start()
+    url = f"http://{host}:{port}"
+    console.print(f"[bold]Bias Bounty[/bold] demo at {url}  (API docs: {url}/docs)")
+    console.print(f"  round:      {url}/api/v1/rounds/{accounts.slug}")
+    console.print(f"  organizer:  {accounts.organizer[0]} / {accounts.organizer[1]}")
+    console.print(f"  researcher: {accounts.researcher[0]} / {accounts.researcher[1]}")
+    try:
+        uvicorn.run(
+            create_app(settings, session_factory=factory, store=store), host=host, port=port
+        )
+    finally:
+        stop.set()
+        worker_thread.join(timeout=settings.sandbox_wall_seconds)
+
+
 @cli.command("engine-demo")
 def engine_demo(
     bundle: Annotated[
@@ -146,3 +191,7 @@ def engine_demo(
 def main() -> None:
     """Entry point of the ``bounty`` script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -50,6 +50,8 @@ _NUMERIC_COLUMNS: Final = (
     "hours_per_week",
 )
 _DATA_FILE: Final = "adult.csv.gz"
+ADULT_PATH: Final = Path(__file__).parent / "data" / _DATA_FILE
+"""The shipped compressed copy (for tools that take a file, like a dataset upload)."""
 _SOURCE_FILES: Final = ("adult.data", "adult.test")
 
 
