@@ -72,7 +72,11 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A writer takes the write lock at BEGIN, waiting up to the busy timeout; a deferred
+        # transaction that reads and then writes could instead fail at once when another
+        # writer committed in between.
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -82,8 +86,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+WRITE_OPTION = "bounty_write"
+
+
+def begin_write(session: Session) -> None:
+    """Declare, before its first statement, that the session's transaction will write.
+
+    On SQLite this begins it with ``BEGIN IMMEDIATE``; elsewhere it changes nothing.
+    """
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on error."""
     with factory() as session, session.begin():
+        if write:
+            begin_write(session)
         yield session

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.db import begin_write
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 
@@ -28,6 +29,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """A session for the request, committed if the endpoint returns, rolled back if it raises."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session, session.begin():
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            begin_write(session)
         yield session
 
 

@@ -240,7 +240,7 @@ def submission_events(
     organizer_id = user.id
 
     def snapshot() -> SubmissionOut:
-        with transaction(factory) as s:
+        with transaction(factory, write=False) as s:
             sub = s.get(Submission, submission_id)
             round_ = s.get(Round, sub.round_id) if sub else None
             if sub is None or round_ is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -20,6 +21,7 @@ def worker_from_settings(settings: Settings, name: str | None = None) -> Worker:
 
 def run_worker(settings: Settings, *, once: bool = False) -> None:
     """Work until interrupted (or, with ``once``, until the queue is empty)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = worker_from_settings(settings)
     if once:
         while worker.run_once():

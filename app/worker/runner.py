@@ -74,6 +74,7 @@ class Worker:
         if claimed is None:
             return False
         submission_id, round_id = claimed
+        log.info("worker %s claimed submission %s", self.name, submission_id)
         with self._heartbeat(submission_id):
             self.evaluate(submission_id)
         self.decide_ready(round_id)
@@ -153,7 +154,7 @@ class Worker:
 
     def evaluate(self, submission_id: int) -> None:
         """Run the pair in the sandbox and store its outputs (or why it could not run)."""
-        with transaction(self.factory) as session:
+        with transaction(self.factory, write=False) as session:
             sub = session.get(Submission, submission_id)
             round_ = session.get(Round, sub.round_id) if sub else None
             if sub is None or round_ is None or sub.status != SubmissionStatus.RUNNING:

@@ -8,6 +8,7 @@ its inputs. Outputs are read with ``allow_pickle=False`` and checked for shape a
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -27,6 +28,7 @@ from app.engine.schema import FeatureSchema, Task
 
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3
+_PR_SET_PDEATHSIG = 1
 
 
 class SandboxError(RuntimeError):
@@ -51,7 +53,17 @@ class PairFiles:
     group_model: Path | None = None
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill the child if its worker dies, so no evaluation outlives its job."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the wall-clock timeout still applies
+        pass
+
+
 def _limit_child(limits: Limits) -> None:
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

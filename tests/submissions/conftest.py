@@ -66,9 +66,16 @@ class Arena:
 
 @pytest.fixture
 def arena(client: TestClient, session_factory: sessionmaker[Session]) -> Arena:
+    return build_arena(client, session_factory)
+
+
+def build_arena(
+    client: TestClient, session_factory: sessionmaker[Session], daily_quota: int = 5
+) -> Arena:
+    """An open synthetic round with a one-member team, through the API."""
     organizer = account(client, session_factory, "org@example.org", Role.ORGANIZER)
     member = account(client, session_factory, "ann@example.org")
-    round_ = open_round(client, organizer, alpha=0.001, min_group_rows=10, daily_quota=5)
+    round_ = open_round(client, organizer, alpha=0.001, min_group_rows=10, daily_quota=daily_quota)
     slug = round_["slug"]
     team = client.post(
         f"/api/v1/rounds/{slug}/teams", json={"name": "Sleuths"}, headers=member.headers

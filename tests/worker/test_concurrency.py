@@ -1,0 +1,175 @@
+"""Workers for real: concurrent workers on one database, and a worker killed mid-evaluation.
+
+These tests need committed data visible to several connections and processes, so they use a
+fresh database of their own (a SQLite file, or a new database in the test PostgreSQL cluster)
+instead of the rolled-back transaction of the other tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.audit import AuditEvent
+from app.core.db import make_engine, make_session_factory, utcnow
+from app.core.migrate import upgrade
+from app.core.settings import Settings
+from app.core.storage import LocalStore
+from app.main import create_app
+from app.rounds.models import ModelVersion, Round
+from app.submissions.models import Submission
+from app.worker.runner import Worker
+from tests.submissions.conftest import Arena, build_arena
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database whose commits are real."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'workers.db'}"
+        upgrade(url)
+        yield url
+        return
+    server = request.getfixturevalue("postgresql_url")
+    name = f"workers_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def live(
+    database_url: str, tmp_path: Path
+) -> Iterator[tuple[Arena, sessionmaker[Session], Settings]]:
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        storage_dir=tmp_path / "artifacts",
+        worker_lease_seconds=30,
+    )
+    factory = make_session_factory(make_engine(database_url))
+    app = create_app(settings, session_factory=factory, store=LocalStore(settings.storage_dir))
+    with TestClient(app) as client:
+        yield build_arena(client, factory, daily_quota=50), factory, settings
+
+
+def _worker(factory: sessionmaker[Session], settings: Settings, name: str, tmp: Path) -> Worker:
+    return Worker(
+        factory,
+        LocalStore(settings.storage_dir),
+        settings,
+        name=name,
+        cache_dir=tmp / f"cache-{name}",
+    )
+
+
+def test_two_workers_decide_each_submission_once_in_arrival_order(
+    live: tuple[Arena, sessionmaker[Session], Settings], tmp_path: Path
+) -> None:
+    arena, factory, settings = live
+    ids = []
+    for i, expression in enumerate([*arena.planted, "x0 > 0", arena.planted[0]]):
+        response = arena.submit(
+            expression, arena.patch_model(expression), headers={"Idempotency-Key": f"k{i}"}
+        )
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["submission"]["id"])
+    workers = [_worker(factory, settings, f"w{i}", tmp_path) for i in range(2)]
+    processed = [0, 0]
+
+    def drain(i: int) -> None:
+        while workers[i].run_once():
+            processed[i] += 1
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # One worker may finish the queue before the other claims anything; together they did all.
+    assert sum(processed) == len(ids)
+    for w in workers:  # a worker may have stopped while the other still had evaluated jobs
+        w.decide_ready(1)
+    with factory() as session:
+        subs = session.scalars(select(Submission).order_by(Submission.id)).all()
+        assert [s.status for s in subs] == ["decided"] * len(ids)
+        assert all(s.attempts == 1 for s in subs)
+        decided_order = [s.id for s in sorted(subs, key=lambda s: (s.decided_at, s.id))]
+        assert decided_order == ids
+        verdicts = session.scalars(select(AuditEvent).where(AuditEvent.action == "verdict")).all()
+        assert sorted(e.detail["submission_id"] for e in verdicts) == ids
+        round_ = session.scalars(select(Round)).one()
+        n_versions = session.scalar(select(func.count(ModelVersion.id)))
+        assert n_versions == round_.head_version + 1
+        assert [s.outcome for s in subs][-1] == "rejected"  # the repeated planted group
+
+
+def test_a_worker_killed_mid_evaluation_is_replaced_and_the_job_decided_once(
+    live: tuple[Arena, sessionmaker[Session], Settings], tmp_path: Path
+) -> None:
+    arena, factory, settings = live
+    expression = arena.planted[0]
+    sub_id = arena.submit(expression, arena.patch_model(expression)).json()["submission"]["id"]
+    env = {
+        **os.environ,
+        "BOUNTY_DATABASE_URL": settings.database_url,
+        "BOUNTY_STORAGE_DIR": str(settings.storage_dir),
+        "BOUNTY_ENVIRONMENT": "test",
+    }
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert victim.stderr is not None
+    for line in victim.stderr:  # wait until it holds the job, then kill it mid-evaluation
+        if f"claimed submission {sub_id}" in line:
+            break
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    with factory() as session:
+        held = session.get(Submission, sub_id)
+        assert held is not None
+        assert (held.status, held.attempts) == ("running", 1)
+        assert held.lease_owner is not None
+    # Time passes: the dead worker's lease runs out.
+    with factory() as session, session.begin():
+        session.execute(
+            update(Submission)
+            .where(Submission.id == sub_id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    rescuer = _worker(factory, settings, "rescuer", tmp_path)
+    assert rescuer.run_once()
+    assert not rescuer.run_once()
+    with factory() as session:
+        sub = session.get(Submission, sub_id)
+        assert sub is not None
+        assert (sub.status, sub.outcome, sub.attempts) == ("decided", "accepted", 2)
+        verdicts = session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "verdict")
+        )
+        assert verdicts == 1
+        assert session.scalar(select(func.count(ModelVersion.id))) == 2
