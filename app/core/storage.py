@@ -11,10 +11,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from pydantic import SecretStr
 
@@ -86,30 +86,37 @@ class LocalStore:
 
     def put_file(self, path: Path, sha256: str | None = None) -> str:
         sha256 = sha256 or file_sha256(path)
-        target = self._path(sha256)
-        if target.exists():
-            return sha256
-        try:
-            target.parent.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        except OSError as exc:
-            raise StorageError(f"cannot write to the artifact store: {exc.strerror}") from exc
-        try:
-            with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+
+        def copy(out: BinaryIO) -> None:
+            with path.open("rb") as src:
                 shutil.copyfileobj(src, out, _CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)  # atomic: readers see the whole blob or none
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise StorageError(f"cannot write to the artifact store: {exc.strerror}") from exc
+
+        self._write(sha256, copy)
         return sha256
 
     def put_bytes(self, data: bytes) -> str:
-        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".bytes-") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            return self.put_file(Path(tmp.name), hashlib.sha256(data).hexdigest())
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._write(sha256, lambda out: out.write(data))
+        return sha256
+
+    def _write(self, sha256: str, fill: Callable[[BinaryIO], object]) -> None:
+        """Write the blob through a temporary file renamed into place: all or nothing."""
+        target = self._path(sha256)
+        if target.exists():
+            return
+        tmp: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise StorageError(f"cannot write to the artifact store: {exc.strerror}") from exc
 
     def read_bytes(self, sha256: str) -> bytes:
         try:

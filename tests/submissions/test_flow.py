@@ -5,10 +5,12 @@ from __future__ import annotations
 import pickle
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import utcnow
+from app.core.storage import StorageError
 from app.rounds.models import ModelVersion
 from app.submissions.models import Submission
 from app.worker.runner import Worker
@@ -188,3 +190,21 @@ def test_abandoned_job_is_taken_over_and_decided_once(
     db.expire_all()
     assert db.get(Submission, sub_id).decided_at == sub.decided_at
     assert dead.claim() is None
+
+
+def test_full_artifact_store_is_507_and_stores_nothing(
+    arena: Arena, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = arena.patch_model("x0 > 0")
+    store = arena.client.app.state.store  # type: ignore[attr-defined]
+
+    def full(*_: object, **__: object) -> str:
+        raise StorageError("cannot write to the artifact store: No space left on device")
+
+    monkeypatch.setattr(store, "put_file", full)
+    response = arena.submit("x0 > 0", model)
+    assert response.status_code == 507
+    assert response.json()["type"] == "/problems/storage-unavailable"
+    assert db.scalars(select(Submission)).all() == []
+    monkeypatch.undo()
+    assert arena.submit("x0 > 0", model).json()["quota"]["remaining"] == 4
