@@ -1,7 +1,190 @@
-"""Routes of the leaderboard domain."""
+"""Routes of the leaderboard domain: standings, model history, feature usage, accepted groups
+and the organizer's export of the model."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from app.auth.deps import CurrentUser, OptionalUser
+from app.core.deps import SessionDep, StoreDep
+from app.leaderboard import service
+from app.leaderboard.schemas import (
+    AcceptedGroupOut,
+    FeatureUsageOut,
+    GroupsOut,
+    HistoryOut,
+    HistoryPoint,
+    LeaderboardEntry,
+    LeaderboardOut,
+    RepairOut,
+    TeamFeatureUsage,
+)
+from app.rounds.models import Disclosure
+from app.rounds.service import require_organizer_of, visible_round
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
+
+_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem details a route may answer."""
+    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
+
+
+@router.get(
+    "/rounds/{slug}/leaderboard", response_model=LeaderboardOut, responses=_errors(401, 404)
+)
+def leaderboard(slug: str, session: SessionDep, user: OptionalUser) -> LeaderboardOut:
+    """Teams ranked by credited improvement: the sum of the holdout scores of their accepted,
+    not disqualified submissions. Teams with no accepted submission follow, unranked. When the
+    round discloses no holdout numbers, the ranking is by accepted submissions, then earliest
+    last improvement. A frozen round shows the leaderboard as of its freeze."""
+    view = service.viewer(session, slug, user)
+    by_improvement = view.disclosure != Disclosure.NONE
+    teams = service.standings(session, view.round, view.as_of)
+    entries = [
+        LeaderboardEntry(
+            rank=rank,
+            team_id=s.team_id,
+            team=s.team,
+            improvement=view.holdout(s.improvement),
+            accepted=s.accepted,
+            submissions=s.submissions,
+            last_improvement_at=s.last_improvement_at,
+        )
+        for rank, s in service.ranked(teams, by_improvement=by_improvement)
+    ]
+    return LeaderboardOut(
+        round=view.round.slug,
+        disclosure=view.disclosure,
+        as_of=view.as_of,
+        ranked_by="improvement" if by_improvement else "accepted",
+        entries=entries,
+    )
+
+
+@router.get("/rounds/{slug}/history", response_model=HistoryOut, responses=_errors(401, 404))
+def history(slug: str, session: SessionDep, user: OptionalUser) -> HistoryOut:
+    """The model's versions, oldest first: the node that made each one, the team behind it,
+    and its holdout loss (as the round discloses it) and train loss (exact)."""
+    view = service.viewer(session, slug, user)
+    versions = [
+        HistoryPoint(
+            version=v.version,
+            kind=v.kind,
+            submission_id=v.submission_id,
+            team_id=team_id,
+            team=team,
+            target_version=v.target_version,
+            created_at=v.created_at,
+            holdout_loss=view.holdout(v.holdout_loss),
+            train_loss=v.train_loss,
+        )
+        for v, team_id, team in service.history(session, view.round, view.as_of)
+    ]
+    return HistoryOut(
+        round=view.round.slug, disclosure=view.disclosure, as_of=view.as_of, versions=versions
+    )
+
+
+@router.get(
+    "/rounds/{slug}/feature-usage", response_model=FeatureUsageOut, responses=_errors(401, 404)
+)
+def feature_usage(slug: str, session: SessionDep, user: OptionalUser) -> FeatureUsageOut:
+    """The team x feature matrix: for each team, how many of its rule-group submissions read
+    each of the round's features; model groups, whose features are unknown, are counted
+    apart."""
+    round_ = visible_round(session, slug, user)
+    features = service.feature_names(round_)
+    teams = [
+        TeamFeatureUsage(
+            team_id=u.team_id,
+            team=u.team,
+            rule_groups=u.rule_groups,
+            model_groups=u.model_groups,
+            counts=[u.counts.get(name, 0) for name in features],
+        )
+        for u in service.feature_usage(session, round_)
+    ]
+    totals = [sum(t.counts[i] for t in teams) for i in range(len(features))]
+    return FeatureUsageOut(round=round_.slug, features=features, totals=totals, teams=teams)
+
+
+@router.get("/rounds/{slug}/groups", response_model=GroupsOut, responses=_errors(401, 404))
+def groups(slug: str, session: SessionDep, user: OptionalUser) -> GroupsOut:
+    """The accepted, not disqualified submissions in the order they were accepted: the group,
+    its size and loss before and after on the holdout (as the round discloses them), the
+    version it made and the repairs it caused."""
+    view = service.viewer(session, slug, user)
+    hidden = view.disclosure == Disclosure.NONE
+    out = []
+    for sub, team in service.accepted_groups(session, view.round, view.as_of):
+        verdict = sub.verdict or {}
+        stats = verdict.get("stats", {}).get("holdout") or {}
+        out.append(
+            AcceptedGroupOut(
+                submission_id=sub.id,
+                team_id=sub.team_id,
+                team=team,
+                group=(sub.group_expression or "") if sub.group_kind == "rule" else "group model",
+                group_kind="rule" if sub.group_kind == "rule" else "model",
+                n_group=None if hidden else stats.get("n_group"),
+                group_loss_before=view.holdout(stats.get("group_loss_before")),
+                group_loss_after=view.holdout(stats.get("group_loss_after")),
+                score=view.holdout(sub.score),
+                version=sub.version,
+                repairs=[
+                    RepairOut(
+                        version=r["version"],
+                        submission_id=r["submission_id"],
+                        target_version=r["target_version"],
+                    )
+                    for r in verdict.get("repairs", [])
+                ],
+                decided_at=sub.decided_at,
+            )
+        )
+    return GroupsOut(
+        round=view.round.slug, disclosure=view.disclosure, as_of=view.as_of, groups=out
+    )
+
+
+@router.get(
+    "/rounds/{slug}/export",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The model as a bundle zip."},
+        **_errors(401, 403, 404, 409),
+    },
+)
+def export(slug: str, session: SessionDep, store: StoreDep, user: CurrentUser) -> FileResponse:
+    """The round's current model as a bundle (the round's organizer only): a zip that
+    ``app.engine.bundle.load_bundle`` loads without the server and that predicts exactly what
+    the platform's head version predicts."""
+    round_ = visible_round(session, slug, user)
+    require_organizer_of(round_, user)
+    folder = Path(tempfile.mkdtemp(prefix="bounty-export-"))
+    name = f"{round_.slug}-v{round_.head_version}.zip"
+    try:
+        path = service.export_round(session, store, round_, folder / name)
+    except BaseException:
+        _remove(folder)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=name,
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -20,6 +20,7 @@ _MESSAGES = {
     "no_improvement": "the model does not improve on the current model for this group",
     "below_threshold": "the improvement is below the round's threshold of {alpha:g}",
     "accepted": "accepted: the pair was spliced into the model",
+    "disqualified": "disqualified by the organizer",
 }
 
 
@@ -49,7 +50,7 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
     elif sub.outcome == "accepted" and round_.disclosure != Disclosure.NONE:
         digits = None if round_.disclosure == Disclosure.EXACT else ROUNDED_DIGITS
         holdout = _stats(stats.get("holdout"), digits)
-    if organizer or sub.reason == "invalid":
+    if organizer or sub.reason in {"invalid", "disqualified"}:
         message = sub.message or ""
     else:
         message = _MESSAGES.get(sub.reason, sub.message or "").format(

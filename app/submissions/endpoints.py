@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser
 from app.auth.models import User
-from app.core.db import transaction
+from app.core import audit
+from app.core.db import transaction, utcnow
 from app.core.deps import SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
 from app.rounds.models import Round, RoundStatus
@@ -25,9 +26,18 @@ from app.rounds.service import get_round, round_schema
 from app.submissions import service
 from app.submissions.disclosure import verdict_for
 from app.submissions.models import Submission, SubmissionStatus
-from app.submissions.schemas import SubmissionAccepted, SubmissionOut
+from app.submissions.schemas import (
+    DisqualifiedOut,
+    DisqualifyIn,
+    ReplayOut,
+    SubmissionAccepted,
+    SubmissionOut,
+)
 from app.teams.models import Team
 from app.teams.service import require_team, team_of
+from app.worker.replay import mark_disqualified, replay_round
+from app.worker.round_state import RoundCache
+from app.worker.sandbox import Limits
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
@@ -267,3 +277,64 @@ def submission_events(
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )
+
+
+@router.post("/submissions/{submission_id}/disqualify", response_model=DisqualifiedOut)
+def disqualify(
+    submission_id: int,
+    body: DisqualifyIn,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    store: StoreDep,
+) -> DisqualifiedOut:
+    """Disqualify a submission (the round's organizer only). If it was accepted, the round is
+    replayed without it from the stored outputs: later verdicts, the model versions and the
+    leaderboard change accordingly. The action is audited."""
+    sub, round_ = _visible(session, user, submission_id)
+    if not _is_organizer(user, round_):
+        raise Problem(403, "round-organizer-only", "only the round's organizer may disqualify")
+    round_ = get_round(session, round_.slug, for_update=True)
+    if sub.disqualified_at is not None:
+        raise Problem(409, "already-disqualified", "the submission is already disqualified")
+    sub.disqualified_at = utcnow()
+    sub.disqualified_reason = body.reason
+    before = round_.head_version
+    if sub.outcome == "accepted":
+        result = replay_round(session, store, _round_cache(request), round_)
+        replay = ReplayOut(
+            head_version_before=result.head_version_before,
+            head_version_after=result.head_version_after,
+            changed_submissions=result.changed,
+        )
+    else:
+        if sub.status == SubmissionStatus.DECIDED:
+            mark_disqualified(sub)
+        replay = ReplayOut(
+            head_version_before=before, head_version_after=before, changed_submissions=[sub.id]
+        )
+    audit.record(
+        session,
+        "submission.disqualified",
+        round_id=round_.id,
+        actor_id=user.id,
+        submission_id=sub.id,
+        reason=body.reason,
+        changed=replay.changed_submissions,
+    )
+    return DisqualifiedOut(submission=to_out(sub, round_, organizer=True), replay=replay)
+
+
+def _round_cache(request: Request) -> RoundCache:
+    """The API process's cache of round states (used for replays)."""
+    cache: RoundCache | None = getattr(request.app.state, "round_cache", None)
+    if cache is None:
+        settings = request.app.state.settings
+        limits = Limits(
+            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
+        )
+        cache = RoundCache(
+            request.app.state.store, settings.storage_dir.parent / "api-cache", limits
+        )
+        request.app.state.round_cache = cache
+    return cache

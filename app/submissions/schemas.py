@@ -75,3 +75,26 @@ class SubmissionAccepted(BaseModel):
 
     submission: SubmissionOut
     quota: QuotaOut
+
+
+class DisqualifyIn(BaseModel):
+    """Why a submission is disqualified (shown to its team)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReplayOut(BaseModel):
+    """What the replay without the disqualified submission changed."""
+
+    head_version_before: int
+    head_version_after: int
+    changed_submissions: list[int] = Field(
+        description="Submissions whose outcome changed (the disqualified one included)."
+    )
+
+
+class DisqualifiedOut(BaseModel):
+    """The disqualified submission and the effect on the round."""
+
+    submission: SubmissionOut
+    replay: ReplayOut

@@ -20,7 +20,7 @@ from app.engine.data import label_values, prepare_features
 from app.engine.decision import BountyEvaluator
 from app.engine.predictions import encode_labels
 from app.engine.schema import FeatureSchema
-from app.rounds.models import Round
+from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.outputs import load_outputs
@@ -38,6 +38,7 @@ class RoundState:
     feature_files: dict[str, Path]
     n_rows: dict[str, int]
     evaluator: BountyEvaluator
+    token: tuple[int, int | None] = (0, None)
 
 
 class StateError(RuntimeError):
@@ -64,10 +65,31 @@ class RoundCache:
 
     def state(self, session: Session, round_: Round) -> RoundState:
         """The round's decision state at its current head version."""
+        token = _version_token(session, round_)
         state = self._states.get(round_.id)
-        if state is None or state.evaluator.head_version != round_.head_version:
+        if state is None or state.token != token:
             state = self._rebuild(session, round_)
+            state.token = token
             self._states[round_.id] = state
+        return state
+
+    def keep(self, session: Session, round_: Round, state: RoundState) -> None:
+        """Remember ``state`` as the round's current one (after a decision or a replay)."""
+        session.flush()
+        state.token = _version_token(session, round_)
+        self._states[round_.id] = state
+
+    def fresh(self, round_: Round) -> RoundState:
+        """The round's state at version 0 (the base model), for a replay."""
+        state = self._prepare(round_)
+        labels = {
+            split: encode_labels(
+                label_values(load_split(self.store, round_, split), state.schema),
+                state.schema.label,
+            )
+            for split in state.feature_files
+        }
+        state.evaluator.fit(labels, self._base_predictions(round_, state))
         return state
 
     def _prepare(self, round_: Round) -> RoundState:
@@ -95,16 +117,7 @@ class RoundCache:
         return RoundState(schema, files, sizes, evaluator)
 
     def _rebuild(self, session: Session, round_: Round) -> RoundState:
-        state = self._prepare(round_)
-        labels = {
-            split: encode_labels(
-                label_values(load_split(self.store, round_, split), state.schema),
-                state.schema.label,
-            )
-            for split in state.feature_files
-        }
-        base = self._base_predictions(round_, state)
-        state.evaluator.fit(labels, base)
+        state = self.fresh(round_)
         accepted = session.scalars(
             select(Submission)
             .where(Submission.round_id == round_.id, Submission.outcome == "accepted")
@@ -137,3 +150,14 @@ class RoundCache:
                 self.limits,
             )
         return {split: out.predictions for split, out in outputs.items()}
+
+
+def _version_token(session: Session, round_: Round) -> tuple[int, int | None]:
+    """Identifies the round's head: its number, and the row of that version (a replay that
+    ends on the same number writes new rows, so a stale cache is still noticed)."""
+    row = session.scalar(
+        select(ModelVersion.id).where(
+            ModelVersion.round_id == round_.id, ModelVersion.version == round_.head_version
+        )
+    )
+    return round_.head_version, row

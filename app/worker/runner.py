@@ -27,12 +27,14 @@ from app.core import audit
 from app.core.db import transaction, utcnow
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
-from app.engine.decision import Decision, PairStats, VersionInfo
-from app.rounds.models import ModelVersion, Round
+from app.engine.decision import Decision
+from app.rounds.models import Round
 from app.submissions.models import Submission, SubmissionStatus
 from app.worker.outputs import dump_outputs, load_outputs
+from app.worker.replay import mark_disqualified
 from app.worker.round_state import RoundCache
 from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
+from app.worker.verdicts import record_verdict, record_versions
 
 log = logging.getLogger("bounty.worker")
 
@@ -55,9 +57,7 @@ class Worker:
         self.store = store
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.limits = Limits(
-            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
-        )
+        self.limits = Limits.from_settings(settings)
         folder = cache_dir or Path(settings.storage_dir).parent / "worker-cache"
         self.cache = RoundCache(store, folder, self.limits)
 
@@ -234,15 +234,20 @@ class Worker:
 
     def _decide(self, session: Session, round_: Round, sub: Submission) -> None:
         key = str(sub.id)
+        if sub.disqualified_at is not None:
+            mark_disqualified(sub)
+            sub.status = SubmissionStatus.DECIDED
+            return
         if sub.eval_error is not None or sub.outputs_sha is None:
             decision = Decision.invalid(key, sub.eval_error or "the evaluation produced no output")
         else:
             state = self.cache.state(session, round_)
             decision = state.evaluator.decide(key, load_outputs(self.store, sub.outputs_sha))
             if decision.accepted:
-                self._record_versions(session, round_, sub, decision, state.evaluator.versions_)
+                record_versions(session, round_.id, decision, state.evaluator.versions_)
                 round_.head_version = state.evaluator.head_version
-        _record_verdict(sub, decision)
+                self.cache.keep(session, round_, state)
+        record_verdict(sub, decision)
         audit.record(
             session,
             "verdict",
@@ -253,63 +258,3 @@ class Worker:
             reason=decision.reason.value,
         )
         log.info("submission %s: %s (%s)", sub.id, decision.outcome.value, decision.reason.value)
-
-    def _record_versions(
-        self,
-        session: Session,
-        round_: Round,
-        sub: Submission,
-        decision: Decision,
-        versions: list[VersionInfo],
-    ) -> None:
-        first = decision.version if decision.version is not None else len(versions)
-        for info in versions[first:]:
-            session.add(
-                ModelVersion(
-                    round_id=round_.id,
-                    version=info.version,
-                    kind=info.kind,
-                    submission_id=int(info.group_key) if info.group_key else None,
-                    target_version=info.target_version,
-                    holdout_loss=info.loss["holdout"],
-                    train_loss=info.loss["train"],
-                    test_loss=info.loss.get("test"),
-                )
-            )
-
-
-def _stats_json(stats: PairStats) -> dict[str, Any]:
-    return {
-        "n_rows": stats.n_rows,
-        "n_group": stats.n_group,
-        "group_loss_before": stats.group_loss_before,
-        "group_loss_after": stats.group_loss_after,
-        "score": stats.score,
-        "loss_before": stats.loss_before,
-    }
-
-
-def _record_verdict(sub: Submission, decision: Decision) -> None:
-    sub.status = SubmissionStatus.DECIDED
-    sub.outcome = decision.outcome.value
-    sub.reason = decision.reason.value
-    sub.message = decision.message
-    sub.decided_at = utcnow()
-    holdout = decision.stats.get("holdout")
-    sub.score = holdout.score if holdout else None
-    sub.version = decision.version
-    sub.verdict = {
-        "stats": {split: _stats_json(s) for split, s in decision.stats.items()},
-        "repairs": [
-            {
-                "version": r.version,
-                "submission_id": int(r.group_key),
-                "target_version": r.target_version,
-                "group_loss_before": r.group_loss_before,
-                "group_loss_after": r.group_loss_after,
-            }
-            for r in decision.repairs
-        ],
-        "loss_before": decision.loss_before,
-        "loss_after": decision.loss_after,
-    }

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from app.core.settings import Settings
 from app.engine.decision import PairOutput
 from app.engine.schema import FeatureSchema, Task
 
@@ -42,6 +43,13 @@ class Limits:
     cpu_seconds: int = 60
     wall_seconds: float = 120.0
     memory_mb: int = 4096
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the settings configure."""
+        return cls(
+            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,291 @@
+"""Leaderboard queries: standings, model history, feature usage, accepted groups, and export.
+
+Every view is a handful of queries whatever the number of teams and submissions: counts and
+sums are aggregated in SQL, grouped by team. A frozen round is shown as of its freeze.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.core.audit import AuditEvent
+from app.core.db import utcnow
+from app.core.errors import Problem
+from app.core.storage import ArtifactStore
+from app.engine.bundle import export_bundle
+from app.engine.groups import Group, ModelGroup, RuleGroup
+from app.engine.models import LoadedModel, load_model
+from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
+from app.engine.schema import FeatureSchema
+from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
+from app.rounds.service import (
+    disclose_holdout,
+    is_organizer_of,
+    model_versions,
+    round_schema,
+    visible_round,
+)
+from app.submissions.models import Submission
+from app.teams.models import Team
+
+ACCEPTED = "accepted"
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A round as one caller may see it: which holdout numbers, and up to when."""
+
+    round: Round
+    organizer: bool
+    as_of: datetime | None
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """The disclosure that applies to this caller (exact for the round's organizer)."""
+        return Disclosure.EXACT if self.organizer else Disclosure(self.round.disclosure)
+
+    def holdout(self, value: float | None) -> float | None:
+        """A holdout number as this caller may see it."""
+        return disclose_holdout(value, self.disclosure)
+
+
+def viewer(session: Session, slug: str, user: User | None) -> Viewer:
+    """The round ``slug`` as ``user`` sees it; 404 for drafts unless ``user`` organizes it."""
+    found = visible_round(session, slug, user)
+    as_of = frozen_at(session, found) if found.status == RoundStatus.FROZEN else None
+    return Viewer(found, is_organizer_of(found, user), as_of)
+
+
+def frozen_at(session: Session, round: Round) -> datetime | None:
+    """When the round was (last) frozen, from the audit log."""
+    return session.scalar(
+        select(AuditEvent.created_at)
+        .where(AuditEvent.round_id == round.id, AuditEvent.action == "round.frozen")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _credited(as_of: datetime | None) -> ColumnElement[bool]:
+    """Submissions that count: accepted, not disqualified, decided by ``as_of``."""
+    condition = and_(Submission.outcome == ACCEPTED, Submission.disqualified_at.is_(None))
+    if as_of is not None:
+        condition = and_(condition, Submission.decided_at <= as_of)
+    return condition
+
+
+# --------------------------------------------------------------------------- standings
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One team's exact numbers."""
+
+    team_id: int
+    team: str
+    improvement: float
+    accepted: int
+    submissions: int
+    last_improvement_at: datetime | None
+
+
+def standings(session: Session, round: Round, as_of: datetime | None) -> list[Standing]:
+    """Every team of the round with its credited improvement and counts (one query)."""
+    credited = _credited(as_of)
+    per_team = select(
+        Submission.team_id,
+        func.count().label("submissions"),
+        func.count(case((credited, Submission.id))).label("accepted"),
+        func.sum(case((credited, Submission.score))).label("improvement"),
+        func.max(case((credited, Submission.decided_at))).label("last"),
+    ).where(Submission.round_id == round.id)
+    if as_of is not None:
+        per_team = per_team.where(Submission.created_at <= as_of)
+    stats = per_team.group_by(Submission.team_id).subquery()
+    rows = session.execute(
+        select(
+            Team.id,
+            Team.name,
+            stats.c.submissions,
+            stats.c.accepted,
+            stats.c.improvement,
+            stats.c.last,
+        )
+        .outerjoin(stats, stats.c.team_id == Team.id)
+        .where(Team.round_id == round.id)
+    )
+    return [
+        Standing(
+            team_id=team_id,
+            team=name,
+            improvement=float(improvement or 0.0),
+            accepted=int(accepted or 0),
+            submissions=int(submissions or 0),
+            last_improvement_at=last,
+        )
+        for team_id, name, submissions, accepted, improvement, last in rows
+    ]
+
+
+def ranked(teams: list[Standing], *, by_improvement: bool) -> list[tuple[int | None, Standing]]:
+    """Teams with an accepted submission ranked (earliest last improvement breaks ties), then
+    the others unranked, by name."""
+
+    def key(s: Standing) -> tuple[float, datetime, int]:
+        first = -s.improvement if by_improvement else -float(s.accepted)
+        return first, s.last_improvement_at or _NEVER, s.team_id
+
+    scoring = sorted((s for s in teams if s.accepted > 0), key=key)
+    others = sorted(
+        (s for s in teams if s.accepted == 0), key=lambda s: (s.team.casefold(), s.team_id)
+    )
+    return [(i, s) for i, s in enumerate(scoring, start=1)] + [(None, s) for s in others]
+
+
+# --------------------------------------------------------------------------- history and groups
+
+
+def history(
+    session: Session, round: Round, as_of: datetime | None
+) -> list[tuple[ModelVersion, int | None, str | None]]:
+    """The round's versions, oldest first, with the team of each node's submission."""
+    query = (
+        select(ModelVersion, Team.id, Team.name)
+        .outerjoin(Submission, Submission.id == ModelVersion.submission_id)
+        .outerjoin(Team, Team.id == Submission.team_id)
+        .where(ModelVersion.round_id == round.id)
+        .order_by(ModelVersion.version)
+    )
+    if as_of is not None:
+        query = query.where(ModelVersion.created_at <= as_of)
+    return [(version, team_id, name) for version, team_id, name in session.execute(query)]
+
+
+def accepted_groups(
+    session: Session, round: Round, as_of: datetime | None
+) -> list[tuple[Submission, str]]:
+    """The round's credited submissions in arrival order, with their team's name."""
+    query = (
+        select(Submission, Team.name)
+        .join(Team, Team.id == Submission.team_id)
+        .where(Submission.round_id == round.id, _credited(as_of))
+        .order_by(Submission.id)
+    )
+    return [(sub, name) for sub, name in session.execute(query)]
+
+
+# --------------------------------------------------------------------------- feature usage
+
+
+@dataclass
+class Usage:
+    """One team's group counts: rule groups per feature, and model groups."""
+
+    team_id: int
+    team: str
+    rule_groups: int = 0
+    model_groups: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def feature_usage(session: Session, round: Round) -> list[Usage]:
+    """Per team (by name), how many rule groups read each feature, and how many model groups."""
+    teams = session.execute(
+        select(Team.id, Team.name).where(Team.round_id == round.id).order_by(Team.name, Team.id)
+    )
+    usage = {team_id: Usage(team_id, name) for team_id, name in teams}
+    columns = cast(Submission.group_columns, Text)
+    rows = session.execute(
+        select(Submission.team_id, Submission.group_kind, columns, func.count())
+        .where(Submission.round_id == round.id)
+        .group_by(Submission.team_id, Submission.group_kind, columns)
+    )
+    for team_id, kind, used, count in rows:
+        entry = usage.get(team_id)
+        if entry is None:
+            continue
+        if kind != "rule":
+            entry.model_groups += count
+            continue
+        entry.rule_groups += count
+        for name in set(json.loads(used or "[]")):
+            entry.counts[name] = entry.counts.get(name, 0) + count
+    return list(usage.values())
+
+
+def feature_names(round: Round) -> list[str]:
+    """The round's feature names (none before its dataset is uploaded)."""
+    return round_schema(round).feature_names if round.feature_schema is not None else []
+
+
+# --------------------------------------------------------------------------- export
+
+
+def current_model(
+    session: Session, store: ArtifactStore, round: Round, schema: FeatureSchema
+) -> PointerDecisionList:
+    """The round's head model rebuilt from its base model and its versions' nodes.
+
+    Node keys are submission ids; a pointer node shares its patch node's group. 409 if the
+    round has no base model or a version lost its submission.
+    """
+    if round.base_model_sha is None:
+        raise Problem(409, "no-base-model", "the round has no base model to export")
+    loaded: dict[str, LoadedModel] = {}
+
+    def model(sha: str) -> LoadedModel:
+        if sha not in loaded:
+            loaded[sha] = load_model(store.read_bytes(sha), feature_names=schema.feature_names)
+        return loaded[sha]
+
+    versions = [v for v in model_versions(session, round) if v.version > 0]
+    ids = {v.submission_id for v in versions if v.submission_id is not None}
+    subs = {s.id: s for s in session.scalars(select(Submission).where(Submission.id.in_(ids)))}
+    pdl = PointerDecisionList(model(round.base_model_sha), schema.label)
+    groups: dict[int, Group] = {}
+    for v in versions:
+        sub = subs.get(v.submission_id) if v.submission_id is not None else None
+        if sub is None or (v.kind == "pointer" and sub.id not in groups):
+            raise _broken(v.version)
+        if v.kind == "patch":
+            groups[sub.id] = _group(sub, schema, model)
+            pdl.append(PatchNode(str(sub.id), groups[sub.id], model(sub.model_sha)))
+        elif v.target_version is not None:
+            pdl.append(PointerNode(str(sub.id), groups[sub.id], v.target_version))
+        if pdl.head_version != v.version:
+            raise _broken(v.version)
+    return pdl
+
+
+def _broken(version: int) -> Problem:
+    return Problem(
+        409, "model-incomplete", f"version {version} of the model cannot be rebuilt from storage"
+    )
+
+
+def _group(sub: Submission, schema: FeatureSchema, model: Callable[[str], LoadedModel]) -> Group:
+    if sub.group_model_sha is not None:
+        return ModelGroup(model(sub.group_model_sha))
+    return RuleGroup.parse(sub.group_expression or "", schema)
+
+
+def export_round(session: Session, store: ArtifactStore, round: Round, path: Path) -> Path:
+    """Write the round's head model as a bundle zip at ``path``."""
+    schema = round_schema(round)
+    model = current_model(session, store, round, schema)
+    metadata = {
+        "round": round.slug,
+        "title": round.title,
+        "version": model.head_version,
+        "exported_at": utcnow().isoformat(),
+    }
+    return export_bundle(model, schema, path, metadata)

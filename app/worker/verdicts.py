@@ -1,0 +1,70 @@
+"""Writing a decision to the database: the submission's verdict and the new model versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.db import utcnow
+from app.engine.decision import Decision, PairStats, VersionInfo
+from app.rounds.models import ModelVersion
+from app.submissions.models import Submission, SubmissionStatus
+
+
+def record_versions(
+    session: Session, round_id: int, decision: Decision, versions: list[VersionInfo]
+) -> None:
+    """Add the versions an accepted decision created (its patch and its repairs)."""
+    first = decision.version if decision.version is not None else len(versions)
+    for info in versions[first:]:
+        session.add(
+            ModelVersion(
+                round_id=round_id,
+                version=info.version,
+                kind=info.kind,
+                submission_id=int(info.group_key) if info.group_key else None,
+                target_version=info.target_version,
+                holdout_loss=info.loss["holdout"],
+                train_loss=info.loss["train"],
+                test_loss=info.loss.get("test"),
+            )
+        )
+
+
+def _stats_json(stats: PairStats) -> dict[str, Any]:
+    return {
+        "n_rows": stats.n_rows,
+        "n_group": stats.n_group,
+        "group_loss_before": stats.group_loss_before,
+        "group_loss_after": stats.group_loss_after,
+        "score": stats.score,
+        "loss_before": stats.loss_before,
+    }
+
+
+def record_verdict(sub: Submission, decision: Decision) -> None:
+    """Write the verdict on the submission (holdout score, statistics per split, repairs)."""
+    sub.status = SubmissionStatus.DECIDED
+    sub.outcome = decision.outcome.value
+    sub.reason = decision.reason.value
+    sub.message = decision.message
+    sub.decided_at = utcnow()
+    holdout = decision.stats.get("holdout")
+    sub.score = holdout.score if holdout else None
+    sub.version = decision.version
+    sub.verdict = {
+        "stats": {split: _stats_json(s) for split, s in decision.stats.items()},
+        "repairs": [
+            {
+                "version": r.version,
+                "submission_id": int(r.group_key),
+                "target_version": r.target_version,
+                "group_loss_before": r.group_loss_before,
+                "group_loss_after": r.group_loss_after,
+            }
+            for r in decision.repairs
+        ],
+        "loss_before": decision.loss_before,
+        "loss_after": decision.loss_after,
+    }
