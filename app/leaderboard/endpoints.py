@@ -49,7 +49,7 @@ def leaderboard(slug: str, session: SessionDep, user: OptionalUser) -> Leaderboa
     last improvement. A frozen round shows the leaderboard as of its freeze."""
     view = service.viewer(session, slug, user)
     by_improvement = view.disclosure != Disclosure.NONE
-    teams = service.standings(session, view.round, view.as_of)
+    teams = service.standings(session, view.round, view.cutoff)
     entries = [
         LeaderboardEntry(
             rank=rank,
@@ -88,7 +88,7 @@ def history(slug: str, session: SessionDep, user: OptionalUser) -> HistoryOut:
             holdout_loss=view.holdout(v.holdout_loss),
             train_loss=v.train_loss,
         )
-        for v, team_id, team in service.history(session, view.round, view.as_of)
+        for v, team_id, team in service.history(session, view.round, view.cutoff)
     ]
     return HistoryOut(
         round=view.round.slug, disclosure=view.disclosure, as_of=view.as_of, versions=versions
@@ -126,7 +126,7 @@ def groups(slug: str, session: SessionDep, user: OptionalUser) -> GroupsOut:
     view = service.viewer(session, slug, user)
     hidden = view.disclosure == Disclosure.NONE
     out = []
-    for sub, team in service.accepted_groups(session, view.round, view.as_of):
+    for sub, team in service.accepted_groups(session, view.round, view.cutoff):
         verdict = sub.verdict or {}
         stats = verdict.get("stats", {}).get("holdout") or {}
         out.append(

@@ -41,12 +41,31 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
+class Cutoff:
+    """What a frozen round shows: the moment it was frozen and the last submission decided by
+    then (0 if none).
+
+    Decisions are made in arrival order, so the submissions decided by the freeze are those with
+    an id up to ``through``. The worker's ``verdict`` audit events tell it; unlike ``decided_at``
+    they are never rewritten, not even when a disqualification replays the round.
+    """
+
+    at: datetime
+    through: int
+
+
+@dataclass(frozen=True)
 class Viewer:
     """A round as one caller may see it: which holdout numbers, and up to when."""
 
     round: Round
     organizer: bool
-    as_of: datetime | None
+    cutoff: Cutoff | None
+
+    @property
+    def as_of(self) -> datetime | None:
+        """When the round was frozen, if it is."""
+        return self.cutoff.at if self.cutoff is not None else None
 
     @property
     def disclosure(self) -> Disclosure:
@@ -61,25 +80,38 @@ class Viewer:
 def viewer(session: Session, slug: str, user: User | None) -> Viewer:
     """The round ``slug`` as ``user`` sees it; 404 for drafts unless ``user`` organizes it."""
     found = visible_round(session, slug, user)
-    as_of = frozen_at(session, found) if found.status == RoundStatus.FROZEN else None
-    return Viewer(found, is_organizer_of(found, user), as_of)
+    cutoff = freeze_cutoff(session, found) if found.status == RoundStatus.FROZEN else None
+    return Viewer(found, is_organizer_of(found, user), cutoff)
 
 
-def frozen_at(session: Session, round: Round) -> datetime | None:
-    """When the round was (last) frozen, from the audit log."""
-    return session.scalar(
+def freeze_cutoff(session: Session, round: Round) -> Cutoff | None:
+    """The cut-off of a frozen round, from the audit log (None if it has no freeze event)."""
+    at = session.scalar(
         select(AuditEvent.created_at)
         .where(AuditEvent.round_id == round.id, AuditEvent.action == "round.frozen")
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
+    if at is None:
+        return None
+    last_verdict = session.scalar(
+        select(AuditEvent.detail)
+        .where(
+            AuditEvent.round_id == round.id,
+            AuditEvent.action == "verdict",
+            AuditEvent.created_at <= at,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return Cutoff(at, int((last_verdict or {}).get("submission_id", 0)))
 
 
-def _credited(as_of: datetime | None) -> ColumnElement[bool]:
-    """Submissions that count: accepted, not disqualified, decided by ``as_of``."""
+def _credited(cutoff: Cutoff | None) -> ColumnElement[bool]:
+    """Submissions that count: accepted, not disqualified, decided by the cut-off."""
     condition = and_(Submission.outcome == ACCEPTED, Submission.disqualified_at.is_(None))
-    if as_of is not None:
-        condition = and_(condition, Submission.decided_at <= as_of)
+    if cutoff is not None:
+        condition = and_(condition, Submission.id <= cutoff.through)
     return condition
 
 
@@ -98,9 +130,9 @@ class Standing:
     last_improvement_at: datetime | None
 
 
-def standings(session: Session, round: Round, as_of: datetime | None) -> list[Standing]:
+def standings(session: Session, round: Round, cutoff: Cutoff | None) -> list[Standing]:
     """Every team of the round with its credited improvement and counts (one query)."""
-    credited = _credited(as_of)
+    credited = _credited(cutoff)
     per_team = select(
         Submission.team_id,
         func.count().label("submissions"),
@@ -108,8 +140,8 @@ def standings(session: Session, round: Round, as_of: datetime | None) -> list[St
         func.sum(case((credited, Submission.score))).label("improvement"),
         func.max(case((credited, Submission.decided_at))).label("last"),
     ).where(Submission.round_id == round.id)
-    if as_of is not None:
-        per_team = per_team.where(Submission.created_at <= as_of)
+    if cutoff is not None:
+        per_team = per_team.where(Submission.created_at <= cutoff.at)
     stats = per_team.group_by(Submission.team_id).subquery()
     rows = session.execute(
         select(
@@ -155,9 +187,10 @@ def ranked(teams: list[Standing], *, by_improvement: bool) -> list[tuple[int | N
 
 
 def history(
-    session: Session, round: Round, as_of: datetime | None
+    session: Session, round: Round, cutoff: Cutoff | None
 ) -> list[tuple[ModelVersion, int | None, str | None]]:
-    """The round's versions, oldest first, with the team of each node's submission."""
+    """The round's versions, oldest first, with the team of each node's submission; with a
+    cut-off, those made before the first patch by a submission decided after it."""
     query = (
         select(ModelVersion, Team.id, Team.name)
         .outerjoin(Submission, Submission.id == ModelVersion.submission_id)
@@ -165,19 +198,26 @@ def history(
         .where(ModelVersion.round_id == round.id)
         .order_by(ModelVersion.version)
     )
-    if as_of is not None:
-        query = query.where(ModelVersion.created_at <= as_of)
-    return [(version, team_id, name) for version, team_id, name in session.execute(query)]
+    rows: list[tuple[ModelVersion, int | None, str | None]] = []
+    for version, team_id, name in session.execute(query):
+        if cutoff is not None and version.kind == "patch" and _after(version, cutoff):
+            break
+        rows.append((version, team_id, name))
+    return rows
+
+
+def _after(version: ModelVersion, cutoff: Cutoff) -> bool:
+    return version.submission_id is not None and version.submission_id > cutoff.through
 
 
 def accepted_groups(
-    session: Session, round: Round, as_of: datetime | None
+    session: Session, round: Round, cutoff: Cutoff | None
 ) -> list[tuple[Submission, str]]:
     """The round's credited submissions in arrival order, with their team's name."""
     query = (
         select(Submission, Team.name)
         .join(Team, Team.id == Submission.team_id)
-        .where(Submission.round_id == round.id, _credited(as_of))
+        .where(Submission.round_id == round.id, _credited(cutoff))
         .order_by(Submission.id)
     )
     return [(sub, name) for sub, name in session.execute(query)]

@@ -51,7 +51,9 @@ def replay_round(
             mark_disqualified(sub)
         elif sub.outputs_sha is not None:
             decision = state.evaluator.decide(str(sub.id), load_outputs(store, sub.outputs_sha))
+            decided_at = sub.decided_at
             record_verdict(sub, decision)
+            sub.decided_at = decided_at  # when it was first decided, not when it was replayed
             if decision.accepted:
                 record_versions(session, round_.id, decision, state.evaluator.versions_)
         if sub.outcome != old:
