@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from app.auth.deps import CurrentUser, OptionalUser
 from app.core.deps import SessionDep, StoreDep
 from app.leaderboard import service
+from app.leaderboard.report import ClosingReport, closing_report
 from app.leaderboard.schemas import (
     AcceptedGroupOut,
     FeatureUsageOut,
@@ -188,3 +189,13 @@ def export(slug: str, session: SessionDep, store: StoreDep, user: CurrentUser) -
 
 def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.get("/rounds/{slug}/report", response_model=ClosingReport, responses=_errors(401, 403, 404))
+def report(slug: str, session: SessionDep, user: CurrentUser) -> ClosingReport:
+    """The closing report (the round's organizer only): base vs final model on the holdout and
+    the sealed test split, the overfitting gap, each team's contribution replayed on test (the
+    private leaderboard) and per-group losses. Final once the round is closed."""
+    round_ = visible_round(session, slug, user)
+    require_organizer_of(round_, user)
+    return closing_report(session, round_)

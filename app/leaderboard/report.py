@@ -1,0 +1,149 @@
+"""The closing report: base vs final model on the holdout and the sealed test split, each team's
+contribution replayed on test (the private leaderboard), and per-group losses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.rounds.models import ModelVersion, Round
+from app.submissions.models import Submission
+from app.teams.models import Team
+
+
+class SplitLoss(BaseModel):
+    """Mean loss of the base and of the final model on one split."""
+
+    base: float | None
+    final: float | None
+    improvement: float | None
+
+
+class TeamContribution(BaseModel):
+    """A team's credited improvement on the holdout, and the same pairs measured on test."""
+
+    team_id: int
+    team: str
+    accepted: int
+    holdout_improvement: float
+    test_improvement: float | None
+
+
+class GroupLoss(BaseModel):
+    """An accepted group's loss before and after its patch, on holdout and test."""
+
+    submission_id: int
+    team: str
+    group: str
+    holdout_before: float | None
+    holdout_after: float | None
+    test_before: float | None
+    test_after: float | None
+
+
+class ClosingReport(BaseModel):
+    """What the round achieved, and how much of it holds on data no decision ever saw."""
+
+    status: str
+    head_version: int
+    holdout: SplitLoss
+    test: SplitLoss
+    overfitting_gap: float | None = Field(
+        description="Holdout improvement minus test improvement: how much of the gain came "
+        "from adapting to the holdout."
+    )
+    teams: list[TeamContribution]
+    groups: list[GroupLoss]
+
+
+def _split(base: float | None, final: float | None) -> SplitLoss:
+    gain = base - final if base is not None and final is not None else None
+    return SplitLoss(base=base, final=final, improvement=gain)
+
+
+def _stat(sub: Submission, split: str, key: str) -> Any:
+    return ((sub.verdict or {}).get("stats", {}).get(split) or {}).get(key)
+
+
+def _private_rank(team: TeamContribution) -> float:
+    """Rank by the improvement on test, which no decision saw (holdout if there is no test)."""
+    gain = team.test_improvement
+    return -(gain if gain is not None else team.holdout_improvement)
+
+
+def closing_report(session: Session, round_: Round) -> ClosingReport:
+    """The report as of now (final once the round is closed)."""
+    versions = session.scalars(
+        select(ModelVersion)
+        .where(ModelVersion.round_id == round_.id)
+        .order_by(ModelVersion.version)
+    ).all()
+    if versions:
+        base, head = versions[0], versions[-1]
+        holdout = _split(base.holdout_loss, head.holdout_loss)
+        test = _split(base.test_loss, head.test_loss)
+    else:
+        holdout = test = _split(None, None)
+    rows = session.execute(
+        select(Submission, Team.name)
+        .join(Team, Team.id == Submission.team_id)
+        .where(Submission.round_id == round_.id, Submission.outcome == "accepted")
+        .order_by(Submission.id)
+    ).all()
+    per_team: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"name": "", "n": 0, "holdout": 0.0, "test": 0.0, "has_test": False}
+    )
+    groups = []
+    for sub, team_name in rows:
+        entry = per_team[sub.team_id]
+        entry["name"] = team_name
+        entry["n"] += 1
+        entry["holdout"] += sub.score or 0.0
+        test_score = _stat(sub, "test", "score")
+        if test_score is not None:
+            entry["test"] += test_score
+            entry["has_test"] = True
+        groups.append(
+            GroupLoss(
+                submission_id=sub.id,
+                team=team_name,
+                group=sub.group_expression or "group model",
+                holdout_before=_stat(sub, "holdout", "group_loss_before"),
+                holdout_after=_stat(sub, "holdout", "group_loss_after"),
+                test_before=_stat(sub, "test", "group_loss_before"),
+                test_after=_stat(sub, "test", "group_loss_after"),
+            )
+        )
+    teams = sorted(
+        (
+            TeamContribution(
+                team_id=team_id,
+                team=e["name"],
+                accepted=e["n"],
+                holdout_improvement=e["holdout"],
+                test_improvement=e["test"] if e["has_test"] else None,
+            )
+            for team_id, e in per_team.items()
+        ),
+        key=lambda t: (
+            -(t.test_improvement if t.test_improvement is not None else t.holdout_improvement)
+        ),
+    )
+    gap = (
+        holdout.improvement - test.improvement
+        if holdout.improvement is not None and test.improvement is not None
+        else None
+    )
+    return ClosingReport(
+        status=round_.status,
+        head_version=round_.head_version,
+        holdout=holdout,
+        test=test,
+        overfitting_gap=gap,
+        teams=teams,
+        groups=groups,
+    )

@@ -1,0 +1,45 @@
+"""The closing report: base vs final on holdout and sealed test, the private leaderboard."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.rounds.models import ModelVersion
+from app.submissions.models import Submission
+from app.worker.runner import Worker
+from tests.submissions.conftest import Arena, drain
+
+
+def test_closing_report_for_the_organizer(arena: Arena, worker: Worker, db: Session) -> None:
+    for expression in arena.planted[:2]:
+        assert arena.submit(expression, arena.patch_model(expression)).status_code == 202
+    drain(worker)
+    closed = arena.client.post(
+        f"/api/v1/rounds/{arena.slug}/close", headers=arena.organizer.headers
+    )
+    assert closed.status_code == 200
+    url = f"/api/v1/rounds/{arena.slug}/report"
+    assert arena.client.get(url).status_code == 401
+    assert arena.client.get(url, headers=arena.member.headers).status_code == 403
+    report = arena.client.get(url, headers=arena.organizer.headers).json()
+    versions = db.scalars(select(ModelVersion).order_by(ModelVersion.version)).all()
+    assert report["status"] == "closed"
+    assert report["head_version"] == 2
+    assert report["holdout"]["base"] == versions[0].holdout_loss
+    assert report["holdout"]["final"] == versions[-1].holdout_loss
+    assert report["test"]["final"] == versions[-1].test_loss
+    # The planted groups are real: the gain holds on the sealed test split.
+    assert report["test"]["improvement"] > 0
+    assert report["overfitting_gap"] == pytest.approx(
+        report["holdout"]["improvement"] - report["test"]["improvement"]
+    )
+    scores = [s.score for s in db.scalars(select(Submission).order_by(Submission.id))]
+    (team,) = report["teams"]
+    assert team["accepted"] == 2
+    assert team["holdout_improvement"] == pytest.approx(sum(scores))
+    assert team["test_improvement"] > 0
+    assert [g["group"] for g in report["groups"]] == arena.planted[:2]
+    for group in report["groups"]:
+        assert group["test_after"] < group["test_before"]
