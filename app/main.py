@@ -15,6 +15,7 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
+from app.leaderboard.cache import AnswerCache
 from app.leaderboard.endpoints import router as leaderboard_router
 from app.rounds.endpoints import router as rounds_router
 from app.submissions.endpoints import router as submissions_router
@@ -54,6 +55,7 @@ def create_app(
         make_engine(settings.database_url)
     )
     app.state.store = store or make_store(settings)
+    app.state.leaderboards = AnswerCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:

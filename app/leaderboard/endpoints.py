@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from app.auth.deps import CurrentUser, OptionalUser
 from app.core.deps import SessionDep, StoreDep
-from app.leaderboard import service
+from app.leaderboard import cache, service
 from app.leaderboard.report import ClosingReport, closing_report
 from app.leaderboard.schemas import (
     AcceptedGroupOut,
@@ -43,12 +44,22 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 @router.get(
     "/rounds/{slug}/leaderboard", response_model=LeaderboardOut, responses=_errors(401, 404)
 )
-def leaderboard(slug: str, session: SessionDep, user: OptionalUser) -> LeaderboardOut:
+def leaderboard(
+    slug: str, request: Request, session: SessionDep, user: OptionalUser
+) -> LeaderboardOut:
     """Teams ranked by credited improvement: the sum of the holdout scores of their accepted,
     not disqualified submissions. Teams with no accepted submission follow, unranked. When the
     round discloses no holdout numbers, the ranking is by accepted submissions, then earliest
     last improvement. A frozen round shows the leaderboard as of its freeze."""
     view = service.viewer(session, slug, user)
+    key = (view.round.id, view.disclosure)
+    answers: cache.AnswerCache = request.app.state.leaderboards
+    token = cache.round_token(session, view.round)
+    board: LeaderboardOut = answers.get(key, token, lambda: _board(session, view))
+    return board
+
+
+def _board(session: Session, view: service.Viewer) -> LeaderboardOut:
     by_improvement = view.disclosure != Disclosure.NONE
     teams = service.standings(session, view.round, view.cutoff)
     entries = [
