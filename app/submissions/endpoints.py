@@ -22,7 +22,7 @@ from app.core.db import transaction, utcnow
 from app.core.deps import SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
 from app.rounds.models import Round, RoundStatus
-from app.rounds.service import get_round, round_schema
+from app.rounds.service import get_round, is_organizer_of, round_schema
 from app.submissions import service
 from app.submissions.disclosure import verdict_for
 from app.submissions.models import Submission, SubmissionStatus
@@ -50,10 +50,6 @@ def require_multipart(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise Problem(415, "unsupported-media-type", "send the submission as multipart/form-data")
-
-
-def _is_organizer(user: User, round_: Round) -> bool:
-    return round_.organizer_id == user.id
 
 
 def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
@@ -187,7 +183,7 @@ def _visible(session: Session, user: User, submission_id: int) -> tuple[Submissi
     round_ = session.get(Round, sub.round_id) if sub is not None else None
     if sub is None or round_ is None:
         raise Problem(404, "submission-not-found", "no such submission")
-    if not _is_organizer(user, round_):
+    if not is_organizer_of(round_, user):
         team = team_of(session, user.id, round_.id)
         if team is None or team.id != sub.team_id:
             raise Problem(404, "submission-not-found", "no such submission")
@@ -198,7 +194,7 @@ def _visible(session: Session, user: User, submission_id: int) -> tuple[Submissi
 def get_submission(submission_id: int, user: CurrentUser, session: SessionDep) -> SubmissionOut:
     """A submission of the caller's team (or of a round the caller organizes)."""
     sub, round_ = _visible(session, user, submission_id)
-    return to_out(sub, round_, organizer=_is_organizer(user, round_))
+    return to_out(sub, round_, organizer=is_organizer_of(round_, user))
 
 
 @router.get("/rounds/{slug}/submissions", response_model=list[SubmissionOut])
@@ -216,7 +212,7 @@ def list_submissions(
 ) -> list[SubmissionOut]:
     """The caller's team's submissions, newest first; the organizer sees every team's."""
     round_ = get_round(session, slug)
-    organizer = _is_organizer(user, round_)
+    organizer = is_organizer_of(round_, user)
     query = select(Submission).where(Submission.round_id == round_.id)
     if organizer:
         if team_id is not None:
@@ -292,7 +288,7 @@ def disqualify(
     replayed without it from the stored outputs: later verdicts, the model versions and the
     leaderboard change accordingly. The action is audited."""
     sub, round_ = _visible(session, user, submission_id)
-    if not _is_organizer(user, round_):
+    if not is_organizer_of(round_, user):
         raise Problem(403, "round-organizer-only", "only the round's organizer may disqualify")
     round_ = get_round(session, round_.slug, for_update=True)
     if sub.disqualified_at is not None:

@@ -11,6 +11,7 @@ from app.auth.deps import CurrentUser, OptionalUser
 from app.core.deps import SessionDep
 from app.core.errors import Problem
 from app.rounds.models import Round
+from app.rounds.service import visible_round
 from app.teams import service
 from app.teams.models import Team
 from app.teams.schemas import (
@@ -59,7 +60,7 @@ def create_team(slug: str, body: TeamCreate, user: CurrentUser, session: Session
     409 if you are already in a team of this round, the name is taken (ignoring case and
     Unicode compatibility variants) or the round is closed; 403 for the round's organizer.
     """
-    round_ = service.visible_round(session, slug, user)
+    round_ = visible_round(session, slug, user)
     team = service.create_team(session, user, round_, body.name)
     return _my_team(session, team, round_)
 
@@ -88,7 +89,7 @@ def leave_team(team_id: int, user: CurrentUser, session: SessionDep) -> None:
 @router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=_errors(404))
 def list_teams(slug: str, user: OptionalUser, session: SessionDep) -> list[TeamOut]:
     """The round's teams, oldest first (public; no invite codes, no emails)."""
-    round_ = service.visible_round(session, slug, user)
+    round_ = visible_round(session, slug, user)
     return [
         TeamOut(id=team.id, name=team.name, member_count=count, created_at=team.created_at)
         for team, count in service.teams_with_counts(session, round_.id)
@@ -98,7 +99,7 @@ def list_teams(slug: str, user: OptionalUser, session: SessionDep) -> list[TeamO
 @router.get("/rounds/{slug}/my-team", response_model=MyTeamOut, responses=_errors(401, 404))
 def my_team(slug: str, user: CurrentUser, session: SessionDep) -> MyTeamOut:
     """Your team in the round, with its members and invite code; 404 if you have none."""
-    round_ = service.visible_round(session, slug, user)
+    round_ = visible_round(session, slug, user)
     team = service.team_of(session, user.id, round_.id)
     if team is None:
         raise Problem(404, "no-team", "you are not in a team of this round")
@@ -114,7 +115,7 @@ def team_members(
     slug: str, team_id: int, user: CurrentUser, session: SessionDep
 ) -> list[MemberAdminOut]:
     """A team's members with their emails (the round's organizer only)."""
-    round_ = service.visible_round(session, slug, user)
+    round_ = visible_round(session, slug, user)
     team = service.team_in_round_for_organizer(session, user, round_, team_id)
     return [
         MemberAdminOut(

@@ -19,15 +19,12 @@ from app.auth.models import User
 from app.core.audit import record
 from app.core.errors import Problem
 from app.rounds.models import Round, RoundStatus
+from app.rounds.service import is_organizer_of
 from app.submissions.models import Submission
 from app.teams.models import Team, TeamMember
 from app.teams.schemas import normalize_team_name, team_name_key
 
 INVITE_CODE_BYTES = 8  # 11 url-safe characters, 64 bits
-
-
-def _round_not_found() -> Problem:
-    return Problem(404, "round-not-found", "no such round")
 
 
 def _invite_not_found() -> Problem:
@@ -36,21 +33,6 @@ def _invite_not_found() -> Problem:
 
 def _already_in_team() -> Problem:
     return Problem(409, "already-in-team", "you are already in a team of this round")
-
-
-def is_round_organizer(user: User | None, round_: Round) -> bool:
-    """Whether ``user`` runs ``round_``."""
-    return user is not None and user.id == round_.organizer_id
-
-
-def visible_round(session: Session, slug: str, user: User | None) -> Round:
-    """The round ``slug``; 404 if absent, or a draft and ``user`` is not its organizer."""
-    round_ = session.scalar(select(Round).where(Round.slug == slug))
-    if round_ is None or (
-        round_.status == RoundStatus.DRAFT and not is_round_organizer(user, round_)
-    ):
-        raise _round_not_found()
-    return round_
 
 
 def team_of(session: Session, user_id: int, round_id: int) -> Team | None:
@@ -72,7 +54,7 @@ def require_team(session: Session, user: User, round_: Round) -> Team:
 
 def _check_can_enter(user: User, round_: Round) -> None:
     """403 for the round's own organizer, 409 once the round is closed."""
-    if is_round_organizer(user, round_):
+    if is_organizer_of(round_, user):
         raise Problem(403, "organizer-cannot-enter", "organizers may not enter their own round")
     if round_.status == RoundStatus.CLOSED:
         raise Problem(409, "round-closed", "the round is closed; teams can no longer change")
@@ -140,7 +122,7 @@ def _team_for_code(session: Session, user: User, invite_code: str) -> tuple[Team
     round_ = session.get(Round, team.round_id) if team is not None else None
     if team is None or round_ is None:
         raise _invite_not_found()
-    if round_.status == RoundStatus.DRAFT and not is_round_organizer(user, round_):
+    if round_.status == RoundStatus.DRAFT and not is_organizer_of(round_, user):
         raise _invite_not_found()
     return team, round_
 
@@ -222,7 +204,7 @@ def members(session: Session, team_id: int) -> Sequence[tuple[TeamMember, User]]
 
 def team_in_round_for_organizer(session: Session, user: User, round_: Round, team_id: int) -> Team:
     """Team ``team_id`` of ``round_``; 403 unless ``user`` organizes the round, 404 if absent."""
-    if not is_round_organizer(user, round_):
+    if not is_organizer_of(round_, user):
         raise Problem(403, "round-organizer-only", "only the round's organizer may see this")
     team = session.get(Team, team_id)
     if team is None or team.round_id != round_.id:
