@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
 from app.auth.service import user_for_secret
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Problem
+from app.core.settings import Settings
 
 oauth2 = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/token",
@@ -19,10 +21,16 @@ oauth2 = OAuth2PasswordBearer(
 )
 
 
-def optional_user(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
-) -> User | None:
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
+def optional_user(session: SessionDep, settings: SettingsDep, token: BearerToken) -> User | None:
     """The caller, or None for anonymous requests; 401 for a bad or expired credential."""
+    return resolve_user(session, token, settings)
+
+
+def resolve_user(session: Session, token: str | None, settings: Settings) -> User | None:
+    """The user behind ``token`` (None when there is no token); 401 for a bad credential."""
     if token is None:
         return None
     user = user_for_secret(session, token, settings.secret_key.get_secret_value())
@@ -36,7 +44,7 @@ def optional_user(
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in caller; 401 for anonymous requests."""
     if user is None:
         raise Problem(
@@ -45,7 +53,7 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def organizer(user: Annotated[User, Depends(current_user)]) -> User:
+async def organizer(user: Annotated[User, Depends(current_user)]) -> User:
     """The caller, who must be an organizer; 403 otherwise."""
     if user.role != Role.ORGANIZER:
         raise Problem(403, "organizers-only", "only organizers may do this")

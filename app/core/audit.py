@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -15,10 +15,11 @@ class AuditEvent(Base):
     """One action: who did what to which round, when."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_round_action", "round_id", "action", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rounds.id", ondelete="CASCADE"), index=True, default=None
+        ForeignKey("rounds.id", ondelete="CASCADE"), default=None
     )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     action: Mapped[str] = mapped_column(String(60))

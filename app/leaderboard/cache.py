@@ -1,8 +1,8 @@
 """A small per-process cache of leaderboard answers, checked against a cheap round token.
 
 The token changes whenever the answer could: a verdict (more decided submissions), a
-disqualification, a new team, a lifecycle or disclosure change. Reading it costs two indexed
-aggregate queries instead of re-ranking every submission of the round.
+disqualification, a new team, a lifecycle or disclosure change. It is read from the round's row,
+which the request loads anyway, instead of re-ranking every submission of the round.
 """
 
 from __future__ import annotations
@@ -12,27 +12,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from app.rounds.models import Round
-from app.submissions.models import Submission, SubmissionStatus
-from app.teams.models import Team
 
 T = TypeVar("T")
 
 
-def round_token(session: Session, round_: Round) -> tuple[Any, ...]:
-    """What the round's leaderboard depends on, in a few numbers."""
-    decided = session.execute(
-        select(
-            func.count(Submission.id),
-            func.max(Submission.id),
-            func.count(Submission.disqualified_at),
-        ).where(Submission.round_id == round_.id, Submission.status == SubmissionStatus.DECIDED)
-    ).one()
-    teams = session.scalar(select(func.count(Team.id)).where(Team.round_id == round_.id))
-    return (round_.status, round_.disclosure, round_.head_version, teams, *decided)
+def round_token(round_: Round) -> tuple[Any, ...]:
+    """What the round's leaderboard depends on, read from its row: the revision (bumped by every
+    verdict, disqualification and new team), the lifecycle status and the disclosure policy."""
+    return (round_.revision, round_.status, round_.disclosure, round_.head_version)
 
 
 class AnswerCache:

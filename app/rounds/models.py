@@ -72,6 +72,9 @@ class Round(Base):
     base_model_source: Mapped[str | None] = mapped_column(String(20), default=None)
 
     head_version: Mapped[int] = mapped_column(default=0)
+    # Bumped by every change a leaderboard reader could see (a verdict, a disqualification, a
+    # new team); read caches compare it instead of re-aggregating the round's submissions.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ModelVersion(Base):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,12 @@ def get_round(session: Session, slug: str, *, for_update: bool = False) -> Round
     if found is None:
         raise Problem(404, "round-not-found", f"there is no round {slug!r}")
     return found
+
+
+def touch(session: Session, round_id: int) -> None:
+    """Bump the round's revision: something its leaderboard shows has changed. Also takes the
+    round's row lock until the transaction ends."""
+    session.execute(update(Round).where(Round.id == round_id).values(revision=Round.revision + 1))
 
 
 def is_organizer_of(round: Round, user: User | None) -> bool:

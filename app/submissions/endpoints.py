@@ -295,6 +295,7 @@ def disqualify(
         raise Problem(409, "already-disqualified", "the submission is already disqualified")
     sub.disqualified_at = utcnow()
     sub.disqualified_reason = body.reason
+    round_.revision += 1
     before = round_.head_version
     if sub.outcome == "accepted":
         result = replay_round(session, store, _round_cache(request), round_)

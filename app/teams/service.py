@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.core.audit import record
 from app.core.errors import Problem
 from app.rounds.models import Round, RoundStatus
-from app.rounds.service import is_organizer_of
+from app.rounds.service import is_organizer_of, touch
 from app.submissions.models import Submission
 from app.teams.models import Team, TeamMember
 from app.teams.schemas import normalize_team_name, team_name_key
@@ -79,9 +79,8 @@ def _insert(session: Session, row: Team | TeamMember, conflict: Problem) -> None
 
 def _check_name_free(session: Session, round_id: int, name: str) -> None:
     """409 if the round has a team whose name matches ``name`` ignoring case and variants."""
-    key = team_name_key(name)
-    names = session.scalars(select(Team.name).where(Team.round_id == round_id))
-    if any(team_name_key(other) == key for other in names):
+    taken = select(Team.id).where(Team.round_id == round_id, Team.name_key == team_name_key(name))
+    if session.scalar(taken) is not None:
         raise Problem(409, "team-name-taken", "a team of this round already has this name")
 
 
@@ -92,7 +91,7 @@ def create_team(session: Session, user: User, round_: Round, name: str) -> Team:
         name = normalize_team_name(name)
     except ValueError as exc:
         raise Problem(422, "invalid-team-name", str(exc)) from exc
-    session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
+    touch(session, round_.id)  # a new leaderboard row; also serializes team creation
     if team_of(session, user.id, round_.id) is not None:
         raise _already_in_team()
     _check_name_free(session, round_.id, name)

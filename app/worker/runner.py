@@ -248,6 +248,7 @@ class Worker:
                 round_.head_version = state.evaluator.head_version
                 self.cache.keep(session, round_, state)
         record_verdict(sub, decision)
+        round_.revision += 1  # under the round's row lock taken in _decide_next
         audit.record(
             session,
             "verdict",

@@ -12,15 +12,13 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.audit import AuditEvent
@@ -35,25 +33,11 @@ from app.worker.runner import Worker
 from tests.submissions.conftest import Arena, build_arena
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def database_url(blank_database_url: str) -> str:
     """A fresh, migrated database whose commits are real."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'workers.db'}"
-        upgrade(url)
-        yield url
-        return
-    server = request.getfixturevalue("postgresql_url")
-    name = f"workers_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    upgrade(blank_database_url)
+    return blank_database_url
 
 
 @pytest.fixture
