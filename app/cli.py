@@ -20,6 +20,7 @@ from app.auth.service import create_user
 from app.core.db import make_engine, make_session_factory, transaction
 from app.core.errors import Problem
 from app.core.migrate import upgrade
+from app.core.notify import Notifier
 from app.core.settings import get_settings
 from app.core.storage import make_store
 from app.demo import build_demo_round
@@ -114,9 +115,9 @@ def demo(
     ):
         accounts = seed_demo(session, store)
     stop = threading.Event()
-    worker_thread = threading.Thread(
-        target=Worker(factory, store, settings).run, args=(stop,), name="worker", daemon=True
-    )
+    notifier = Notifier()  # a new submission wakes the worker at once, a verdict the streams
+    worker = Worker(factory, store, settings, notifier=notifier)
+    worker_thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
     worker_thread.start()
     url = f"http://{host}:{port}"
     console.print(f"[bold]Bias Bounty[/bold] demo at {url}  (API docs: {url}/docs)")
@@ -125,10 +126,13 @@ def demo(
     console.print(f"  researcher: {accounts.researcher[0]} / {accounts.researcher[1]}")
     try:
         uvicorn.run(
-            create_app(settings, session_factory=factory, store=store), host=host, port=port
+            create_app(settings, session_factory=factory, store=store, notifier=notifier),
+            host=host,
+            port=port,
         )
     finally:
         stop.set()
+        notifier.notify()
         worker_thread.join(timeout=settings.sandbox_wall_seconds)
 
 

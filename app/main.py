@@ -16,6 +16,7 @@ from app.auth.endpoints import router as auth_router
 from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.notify import Notifier
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
 from app.leaderboard.cache import AnswerCache
@@ -51,6 +52,7 @@ def create_app(
     *,
     session_factory: sessionmaker[Session] | None = None,
     store: ArtifactStore | None = None,
+    notifier: Notifier | None = None,
 ) -> FastAPI:
     """The application, for the given settings (default: from the environment)."""
     settings = settings or get_settings()
@@ -76,6 +78,7 @@ def create_app(
     )
     app.state.store = store or make_store(settings)
     app.state.leaderboards = AnswerCache()
+    app.state.notifier = notifier or Notifier()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import begin_write
+from app.core.notify import Notifier
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 
@@ -26,6 +27,12 @@ async def get_store(request: Request) -> ArtifactStore:
     """The app's artifact store."""
     store: ArtifactStore = request.app.state.store
     return store
+
+
+async def get_notifier(request: Request) -> Notifier:
+    """The app's notifier (wakes a worker running in the same process)."""
+    notifier: Notifier = request.app.state.notifier
+    return notifier
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -58,3 +65,4 @@ async def read_in_thread(request: Request, work: Callable[[Session], T]) -> T:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[ArtifactStore, Depends(get_store)]
 SessionDep = Annotated[Session, Depends(get_session)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]

@@ -48,9 +48,23 @@ def train_patch_model(
     Categorical features are ordinal-encoded (unknown and missing as -1), numeric ones passed
     through; then ``HistGradientBoostingClassifier`` or ``...Regressor`` by the task.
     """
+    encode = ordinal_features(schema)
+    estimator = (
+        HistGradientBoostingClassifier(random_state=seed)
+        if schema.label.task is Task.CLASSIFICATION
+        else HistGradientBoostingRegressor(random_state=seed)
+    )
+    model = Pipeline([("features", encode), ("model", estimator)])
+    model.fit(prepare_features(frame, schema).loc[mask], label_values(frame, schema)[mask])
+    return model
+
+
+def ordinal_features(schema: FeatureSchema) -> ColumnTransformer:
+    """Categorical features ordinal-encoded (unknown and missing as -1), numeric passed through:
+    the input step of tree models."""
     categorical = [f.name for f in schema.features if f.kind is FeatureKind.CATEGORICAL]
     numeric = [f.name for f in schema.features if f.kind is FeatureKind.NUMERIC]
-    encode = ColumnTransformer(
+    return ColumnTransformer(
         [
             (
                 "categorical",
@@ -62,14 +76,6 @@ def train_patch_model(
             ("numeric", "passthrough", numeric),
         ]
     )
-    estimator = (
-        HistGradientBoostingClassifier(random_state=seed)
-        if schema.label.task is Task.CLASSIFICATION
-        else HistGradientBoostingRegressor(random_state=seed)
-    )
-    model = Pipeline([("features", encode), ("model", estimator)])
-    model.fit(prepare_features(frame, schema).loc[mask], label_values(frame, schema)[mask])
-    return model
 
 
 def _feature_transformer(schema: FeatureSchema) -> ColumnTransformer:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from typing import Annotated
@@ -19,8 +19,9 @@ from app.auth.deps import CurrentUser
 from app.auth.models import User
 from app.core import audit
 from app.core.db import transaction, utcnow
-from app.core.deps import SessionDep, SettingsDep, StoreDep
+from app.core.deps import NotifierDep, SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
+from app.core.notify import Notifier
 from app.rounds.models import Round, RoundStatus
 from app.rounds.service import get_round, is_organizer_of, round_schema
 from app.submissions import service
@@ -90,6 +91,7 @@ def submit(
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
+    notifier: NotifierDep,
     model: Annotated[UploadFile, File(description="h: a skops or ONNX model file.")],
     group_expression: Annotated[
         str | None, Form(description='g as a rule, e.g. sex == "Female" and age >= 50.')
@@ -164,6 +166,7 @@ def submit(
         ).one()
     accepted = _accepted(session, response, sub, round_, team)
     session.commit()  # durable before the 202 goes out
+    notifier.notify()
     return accepted
 
 
@@ -253,10 +256,13 @@ def submission_events(
                 raise Problem(404, "submission-not-found", "no such submission")
             return to_out(sub, round_, organizer=round_.organizer_id == organizer_id)
 
+    notifier: Notifier = request.app.state.notifier
+
     async def stream() -> AsyncIterator[str]:
         last: str | None = None
         quiet = 0.0
         while not await request.is_disconnected():
+            mark = notifier.mark()
             current = await run_in_threadpool(snapshot)
             if current.status != last:
                 last = current.status
@@ -267,8 +273,9 @@ def submission_events(
             elif quiet >= SSE_KEEPALIVE_SECONDS:
                 quiet = 0.0
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(SSE_POLL_SECONDS)
-            quiet += SSE_POLL_SECONDS
+            started = time.monotonic()
+            await notifier.wait_async(mark, SSE_POLL_SECONDS)
+            quiet += time.monotonic() - started
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

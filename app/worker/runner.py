@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import audit
 from app.core.db import transaction, utcnow
+from app.core.notify import Notifier
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 from app.engine.decision import Decision
@@ -52,8 +53,10 @@ class Worker:
         *,
         name: str | None = None,
         cache_dir: Path | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.factory = factory
+        self.notifier = notifier or Notifier()
         self.store = store
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -62,11 +65,13 @@ class Worker:
         self.cache = RoundCache(store, folder, self.limits)
 
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set, waiting ``worker_poll_seconds`` when the queue is empty."""
+        """Work until ``stop`` is set. With the queue empty, wait ``worker_poll_seconds`` or
+        until the notifier reports a change (set ``stop``, then notify, to stop at once)."""
         log.info("worker %s started", self.name)
         while not stop.is_set():
-            if not self.run_once():
-                stop.wait(self.settings.worker_poll_seconds)
+            mark = self.notifier.mark()
+            if not self.run_once() and not stop.is_set():
+                self.notifier.wait(mark, self.settings.worker_poll_seconds)
 
     def run_once(self) -> bool:
         """Claim and process one job, if any; returns whether there was one."""
@@ -75,8 +80,10 @@ class Worker:
             return False
         submission_id, round_id = claimed
         log.info("worker %s claimed submission %s", self.name, submission_id)
+        self.notifier.notify()  # each notify follows a commit that event streams can show
         with self._heartbeat(submission_id):
             self.evaluate(submission_id)
+        self.notifier.notify()
         self.decide_ready(round_id)
         return True
 
@@ -202,6 +209,7 @@ class Worker:
         decided = 0
         while self._decide_next(round_id):
             decided += 1
+            self.notifier.notify()
         return decided
 
     def _decide_next(self, round_id: int) -> bool:

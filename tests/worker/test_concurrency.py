@@ -1,9 +1,4 @@
-"""Workers for real: concurrent workers on one database, and a worker killed mid-evaluation.
-
-These tests need committed data visible to several connections and processes, so they use a
-fresh database of their own (a SQLite file, or a new database in the test PostgreSQL cluster)
-instead of the rolled-back transaction of the other tests.
-"""
+"""Workers for real: concurrent workers on one database, and a worker killed mid-evaluation."""
 
 from __future__ import annotations
 
@@ -12,48 +7,20 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.audit import AuditEvent
-from app.core.db import make_engine, make_session_factory, utcnow
-from app.core.migrate import upgrade
+from app.core.db import utcnow
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.main import create_app
 from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission
 from app.worker.runner import Worker
-from tests.submissions.conftest import Arena, build_arena
-
-
-@pytest.fixture
-def database_url(blank_database_url: str) -> str:
-    """A fresh, migrated database whose commits are real."""
-    upgrade(blank_database_url)
-    return blank_database_url
-
-
-@pytest.fixture
-def live(
-    database_url: str, tmp_path: Path
-) -> Iterator[tuple[Arena, sessionmaker[Session], Settings]]:
-    settings = Settings(
-        environment="test",
-        database_url=database_url,
-        storage_dir=tmp_path / "artifacts",
-        worker_lease_seconds=30,
-    )
-    factory = make_session_factory(make_engine(database_url))
-    app = create_app(settings, session_factory=factory, store=LocalStore(settings.storage_dir))
-    with TestClient(app) as client:
-        yield build_arena(client, factory, daily_quota=50), factory, settings
+from tests.submissions.conftest import Arena
 
 
 def _worker(factory: sessionmaker[Session], settings: Settings, name: str, tmp: Path) -> Worker:
