@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +36,7 @@ from app.engine.groups import RuleGroup
 from app.engine.models import dump_sklearn_model, load_model
 from app.engine.round import run_pair
 from app.seed import DEMO_ORGANIZER
+from bench.server import free_port, serve
 
 GROUPS = (
     "capital_gain > 0",
@@ -46,12 +44,6 @@ GROUPS = (
     'occupation == "Exec-managerial"',
     "age >= 50 and hours_per_week >= 45",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tree_h(train: Any, rule: str) -> bytes:
@@ -72,19 +64,6 @@ def _engine_alone(train: pd.DataFrame, rule: str, model: bytes) -> float:
     start = time.perf_counter()
     run_pair(RuleGroup.parse(rule, schema), load_model(model), features, schema.label)
     return time.perf_counter() - start
-
-
-def _wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 600  # the first demo run trains the Adult round
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"bounty demo exited:\n{log.read_text()[-3000:]}")
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit("bounty demo did not answer in 10 minutes")
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -148,23 +127,15 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bounty-latency-") as tmp:
-        port = _free_port()
-        log = Path(tmp) / "demo.log"
+        port = free_port()
         env = {
-            **os.environ,
             "BOUNTY_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bounty.db'}",
             "BOUNTY_STORAGE_DIR": f"{tmp}/artifacts",
             "BOUNTY_MAX_UPLOAD_BYTES": str(1 << 30),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        try:
-            base = f"http://127.0.0.1:{port}/api/v1"
-            _wait_until_up(base, server, log)
+        command = [sys.executable, "-m", "app.cli", "demo", "--port", str(port)]
+        with serve(command, port, env, Path(tmp) / "demo.log") as server:
+            base = server.api
             with httpx.Client(base_url=base, timeout=60) as api:
                 slug, researcher, train = _setup_round(api, args.rows)
                 models = {rule: _tree_h(train, rule) for rule in GROUPS}
@@ -190,9 +161,6 @@ def main() -> None:
                 f"{p50 / baseline:.1f} x that (the worker runs the pair on holdout, train and "
                 "test, 2.5 x the rows)"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 from app.auth.models import Role
 from app.auth.service import create_user
@@ -32,6 +27,7 @@ from app.core.migrate import upgrade
 from app.rounds.models import Round, RoundStatus
 from app.submissions.models import Submission, SubmissionStatus
 from app.teams.models import Team
+from bench.server import free_port, serve, uvicorn_command
 
 
 def seed(url: str, n_teams: int, n_submissions: int) -> str:
@@ -100,12 +96,6 @@ def hammer(url: str, n_requests: int, concurrency: int) -> tuple[float, list[flo
     return float(result["rate"]), list(result["latencies"]), int(result["errors"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=100)
@@ -116,33 +106,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bounty-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         slug = seed(url, args.teams, args.submissions)
-        port = _free_port()
-        env = {**os.environ, "BOUNTY_DATABASE_URL": url, "BOUNTY_STORAGE_DIR": f"{tmp}/art"}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}/api/v1"
-            for _ in range(200):  # wait until it answers, at most about 20 s
-                try:
-                    httpx.get(f"{base}/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        port = free_port()
+        env = {"BOUNTY_DATABASE_URL": url, "BOUNTY_STORAGE_DIR": f"{tmp}/art"}
+        with serve(uvicorn_command(port), port, env, Path(tmp) / "server.log") as server:
+            base = server.api
             print(f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
             rates = {}
             for name, path in (
@@ -158,9 +125,6 @@ def main() -> None:
                 )
             ratio = rates["leaderboard"] / rates["health (baseline)"]
             print(f"leaderboard throughput = {ratio:.2f} x the health endpoint's")
-        finally:
-            server.terminate()
-            server.wait()
 
 
 if __name__ == "__main__":
