@@ -17,6 +17,7 @@ from app.core.db import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.notify import Notifier
+from app.core.openapi import install_openapi
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
 from app.leaderboard.cache import AnswerCache
@@ -80,6 +81,7 @@ def create_app(
     app.state.leaderboards = AnswerCache()
     app.state.notifier = notifier or Notifier()
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, status
 from sqlalchemy import select
 
 from app.auth import service
@@ -15,24 +14,38 @@ from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, SignUp, Tok
 from app.core.db import transaction, utcnow
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Problem
+from app.core.openapi import problems
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/signup", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=problems(409, 422),
+)
 def sign_up(body: SignUp, session: SessionDep) -> UserOut:
     """Create a participant account."""
     user = service.create_user(session, body.email, body.display_name, body.password)
     return UserOut.model_validate(user)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post("/auth/token", response_model=TokenOut, responses=problems(401, 422, 429))
 def sign_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    username: Annotated[
+        str, Form(description="The account's email.", examples=["researcher@example.com"])
+    ],
+    password: Annotated[str, Form(examples=["correct horse battery staple"])],
     request: Request,
     settings: SettingsDep,
+    grant_type: Annotated[
+        Literal["password"] | None,
+        Form(description="OAuth2 password flow; may be left out.", examples=["password"]),
+    ] = None,
 ) -> TokenOut:
-    """Exchange email (as ``username``) and password for a short-lived bearer token.
+    """Exchange email (as ``username``) and password for a short-lived bearer token: the OAuth2
+    password flow (form fields ``username``, ``password``, optional ``grant_type=password``).
 
     Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``).
     """
@@ -40,7 +53,7 @@ def sign_in(
     # Committed even when the sign-in is refused, so that failures are counted.
     with transaction(request.app.state.session_factory) as session:
         try:
-            user = service.authenticate(session, form.username, form.password)
+            user = service.authenticate(session, username, password)
         except Problem as exc:
             refusal = exc
         else:
@@ -52,7 +65,7 @@ def sign_in(
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
 def sign_out(
     user: CurrentUser,
     session: SessionDep,
@@ -64,20 +77,25 @@ def sign_out(
         service.revoke_access_token(session, token, settings.secret_key.get_secret_value())
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=problems(401))
 def me(user: CurrentUser) -> UserOut:
     """The signed-in account."""
     return UserOut.model_validate(user)
 
 
-@router.get("/me/api-keys", response_model=list[ApiKeyOut])
+@router.get("/me/api-keys", response_model=list[ApiKeyOut], responses=problems(401))
 def list_api_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
     """The caller's API keys (never the keys themselves)."""
     keys = session.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id))
     return [ApiKeyOut.model_validate(k) for k in keys]
 
 
-@router.post("/me/api-keys", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)
+@router.post(
+    "/me/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    responses=problems(401, 422),
+)
 def create_api_key(
     body: ApiKeyCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ApiKeyCreated:
@@ -88,7 +106,9 @@ def create_api_key(
     return ApiKeyCreated(**ApiKeyOut.model_validate(api_key).model_dump(), key=secret)
 
 
-@router.delete("/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404)
+)
 def revoke_api_key(key_id: int, user: CurrentUser, session: SessionDep) -> None:
     """Revoke one of the caller's API keys; it stops working at once."""
     api_key = session.get(ApiKey, key_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,3 +66,8 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[ArtifactStore, Depends(get_store)]
 SessionDep = Annotated[Session, Depends(get_session)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+
+RoundSlug = Annotated[
+    str, Path(description="The round's slug (from its URL).", examples=["adult-income-demo"])
+]
+SubmissionId = Annotated[int, Path(description="The submission's id.", examples=[42])]

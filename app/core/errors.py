@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.storage import StorageError
@@ -18,7 +19,7 @@ from app.engine.errors import EngineError
 log = logging.getLogger("bounty.errors")
 
 PROBLEM_TYPE_BASE = "/problems/"
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Not authenticated",
     403: "Forbidden",
@@ -33,6 +34,52 @@ _TITLES = {
     503: "Service unavailable",
     507: "Insufficient storage",
 }
+
+
+class ProblemError(BaseModel):
+    """One cause of a 422: which field or input position, and what is wrong there."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str = Field(examples=["unknown feature 'agee' (did you mean 'age'?)"])
+    field: str | None = Field(default=None, examples=["group_expression"])
+    location: list[str | int] | None = Field(
+        default=None, description="Where in the request (validation errors).", examples=[["body"]]
+    )
+    offset: int | None = Field(
+        default=None, description="0-based character offset in an expression.", examples=[0]
+    )
+    line: int | None = Field(default=None, description="1-based line.", examples=[1])
+    column: int | None = Field(default=None, description="1-based column.", examples=[1])
+
+
+class ProblemDetails(BaseModel):
+    """Every error of the API, as RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        description="A stable identifier of the kind of problem; branch on this.",
+        examples=["/problems/unknown-feature"],
+    )
+    title: str = Field(description="The HTTP status in words.", examples=["Unprocessable content"])
+    status: int = Field(examples=[422])
+    detail: str = Field(
+        description="What went wrong, for people.",
+        examples=["unknown feature 'agee' (did you mean 'age'?)"],
+    )
+    instance: str = Field(
+        description="The request path.",
+        examples=["/api/v1/rounds/adult-income-demo/submissions"],
+    )
+    request_id: str | None = Field(
+        default=None,
+        description="Quote it when reporting a problem; the server logs it.",
+        examples=["5b1f0c6e2f6a4a8b9d1e3c7a2b4d6f80"],
+    )
+    errors: list[ProblemError] | None = Field(
+        default=None, description="The causes of a 422, with positions in expressions."
+    )
 
 
 class Problem(Exception):  # noqa: N818 (it is the RFC's name for it)
@@ -70,7 +117,7 @@ def problem_response(
     """A problem details response for ``request``."""
     body = {
         "type": PROBLEM_TYPE_BASE + slug,
-        "title": _TITLES.get(status, "Error"),
+        "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -85,7 +132,7 @@ def problem_response(
 
 
 def _slug_for(status: int) -> str:
-    return _TITLES.get(status, "error").lower().replace(" ", "-")
+    return TITLES.get(status, "error").lower().replace(" ", "-")
 
 
 def engine_problem(exc: EngineError, *, field: str | None = None) -> Problem:
@@ -121,7 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         return problem_response(
             request, exc.status_code, _slug_for(exc.status_code), detail, exc.headers
         )

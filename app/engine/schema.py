@@ -28,14 +28,16 @@ class Feature(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str
+    name: str = Field(examples=["age"])
     kind: FeatureKind
     categories: list[str] | None = Field(
-        default=None, description="Sorted categories seen, for categorical features."
+        default=None,
+        description="Sorted categories seen, for categorical features.",
+        examples=[["Female", "Male"]],
     )
-    min: float | None = None
-    max: float | None = None
-    missing: int = Field(default=0, description="Number of missing values seen.")
+    min: float | None = Field(default=None, examples=[17.0])
+    max: float | None = Field(default=None, examples=[90.0])
+    missing: int = Field(default=0, description="Number of missing values seen.", examples=[0])
 
 
 class LabelInfo(BaseModel):
@@ -43,10 +45,12 @@ class LabelInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str
+    name: str = Field(examples=["income"])
     task: Task
     classes: list[LabelValue] | None = Field(
-        default=None, description="Sorted class labels, for classification."
+        default=None,
+        description="Sorted class labels, for classification.",
+        examples=[["<=50K", ">50K"]],
     )
 
 

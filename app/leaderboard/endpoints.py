@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
@@ -14,7 +13,8 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from app.auth.deps import BearerToken, CurrentUser, OptionalUser, resolve_user
-from app.core.deps import SessionDep, SettingsDep, StoreDep, read_in_thread
+from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
+from app.core.openapi import problems
 from app.leaderboard import cache, service
 from app.leaderboard.report import ClosingReport, closing_report
 from app.leaderboard.schemas import (
@@ -33,19 +33,12 @@ from app.rounds.service import require_organizer_of, visible_round
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
-_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem details a route may answer."""
-    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
-
 
 @router.get(
-    "/rounds/{slug}/leaderboard", response_model=LeaderboardOut, responses=_errors(401, 404)
+    "/rounds/{slug}/leaderboard", response_model=LeaderboardOut, responses=problems(401, 404)
 )
 async def leaderboard(
-    slug: str, request: Request, settings: SettingsDep, token: BearerToken
+    slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
 ) -> Response:
     """Teams ranked by credited improvement: the sum of the holdout scores of their accepted,
     not disqualified submissions. Teams with no accepted submission follow, unranked. When the
@@ -89,8 +82,8 @@ def _board(session: Session, view: service.Viewer) -> LeaderboardOut:
     )
 
 
-@router.get("/rounds/{slug}/history", response_model=HistoryOut, responses=_errors(401, 404))
-def history(slug: str, session: SessionDep, user: OptionalUser) -> HistoryOut:
+@router.get("/rounds/{slug}/history", response_model=HistoryOut, responses=problems(401, 404))
+def history(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> HistoryOut:
     """The model's versions, oldest first: the node that made each one, the team behind it,
     and its holdout loss (as the round discloses it) and train loss (exact)."""
     view = service.viewer(session, slug, user)
@@ -114,9 +107,9 @@ def history(slug: str, session: SessionDep, user: OptionalUser) -> HistoryOut:
 
 
 @router.get(
-    "/rounds/{slug}/feature-usage", response_model=FeatureUsageOut, responses=_errors(401, 404)
+    "/rounds/{slug}/feature-usage", response_model=FeatureUsageOut, responses=problems(401, 404)
 )
-def feature_usage(slug: str, session: SessionDep, user: OptionalUser) -> FeatureUsageOut:
+def feature_usage(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> FeatureUsageOut:
     """The team x feature matrix: for each team, how many of its rule-group submissions read
     each of the round's features; model groups, whose features are unknown, are counted
     apart."""
@@ -136,8 +129,8 @@ def feature_usage(slug: str, session: SessionDep, user: OptionalUser) -> Feature
     return FeatureUsageOut(round=round_.slug, features=features, totals=totals, teams=teams)
 
 
-@router.get("/rounds/{slug}/groups", response_model=GroupsOut, responses=_errors(401, 404))
-def groups(slug: str, session: SessionDep, user: OptionalUser) -> GroupsOut:
+@router.get("/rounds/{slug}/groups", response_model=GroupsOut, responses=problems(401, 404))
+def groups(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> GroupsOut:
     """The accepted, not disqualified submissions in the order they were accepted: the group,
     its size and loss before and after on the holdout (as the round discloses them), the
     version it made and the repairs it caused."""
@@ -180,10 +173,12 @@ def groups(slug: str, session: SessionDep, user: OptionalUser) -> GroupsOut:
     response_class=FileResponse,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The model as a bundle zip."},
-        **_errors(401, 403, 404, 409),
+        **problems(401, 403, 404, 409),
     },
 )
-def export(slug: str, session: SessionDep, store: StoreDep, user: CurrentUser) -> FileResponse:
+def export(
+    slug: RoundSlug, session: SessionDep, store: StoreDep, user: CurrentUser
+) -> FileResponse:
     """The round's current model as a bundle (the round's organizer only): a zip that
     ``app.engine.bundle.load_bundle`` loads without the server and that predicts exactly what
     the platform's head version predicts."""
@@ -208,8 +203,10 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@router.get("/rounds/{slug}/report", response_model=ClosingReport, responses=_errors(401, 403, 404))
-def report(slug: str, session: SessionDep, user: CurrentUser) -> ClosingReport:
+@router.get(
+    "/rounds/{slug}/report", response_model=ClosingReport, responses=problems(401, 403, 404)
+)
+def report(slug: RoundSlug, session: SessionDep, user: CurrentUser) -> ClosingReport:
     """The closing report (the round's organizer only): base vs final model on the holdout and
     the sealed test split, the overfitting gap, each team's contribution replayed on test (the
     private leaderboard) and per-group losses. Final once the round is closed."""

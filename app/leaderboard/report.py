@@ -18,43 +18,44 @@ from app.teams.models import Team
 class SplitLoss(BaseModel):
     """Mean loss of the base and of the final model on one split."""
 
-    base: float | None
-    final: float | None
-    improvement: float | None
+    base: float | None = Field(examples=[0.1523])
+    final: float | None = Field(examples=[0.1098])
+    improvement: float | None = Field(examples=[0.0425])
 
 
 class TeamContribution(BaseModel):
     """A team's credited improvement on the holdout, and the same pairs measured on test."""
 
-    team_id: int
-    team: str
-    accepted: int
-    holdout_improvement: float
-    test_improvement: float | None
+    team_id: int = Field(examples=[7])
+    team: str = Field(examples=["Fairness Hunters"])
+    accepted: int = Field(examples=[2])
+    holdout_improvement: float = Field(examples=[0.0425])
+    test_improvement: float | None = Field(examples=[0.0344])
 
 
 class GroupLoss(BaseModel):
     """An accepted group's loss before and after its patch, on holdout and test."""
 
-    submission_id: int
-    team: str
-    group: str
-    holdout_before: float | None
-    holdout_after: float | None
-    test_before: float | None
-    test_after: float | None
+    submission_id: int = Field(examples=[42])
+    team: str = Field(examples=["Fairness Hunters"])
+    group: str = Field(examples=['sex == "Female" and age >= 50'])
+    holdout_before: float | None = Field(examples=[0.2136])
+    holdout_after: float | None = Field(examples=[0.1432])
+    test_before: float | None = Field(examples=[0.2201])
+    test_after: float | None = Field(examples=[0.1538])
 
 
 class ClosingReport(BaseModel):
     """What the round achieved, and how much of it holds on data no decision ever saw."""
 
-    status: str
-    head_version: int
+    status: str = Field(examples=["closed"])
+    head_version: int = Field(examples=[4])
     holdout: SplitLoss
     test: SplitLoss
     overfitting_gap: float | None = Field(
         description="Holdout improvement minus test improvement: how much of the gain came "
-        "from adapting to the holdout."
+        "from adapting to the holdout.",
+        examples=[0.0081],
     )
     teams: list[TeamContribution]
     groups: list[GroupLoss]

@@ -19,7 +19,7 @@ _HOLDOUT = "as the round's disclosure allows: rounded to 4 decimals, exact, or n
 class BoardMeta(BaseModel):
     """What every insight view says about itself: the round, the numbers shown, the cut-off."""
 
-    round: str = Field(description="The round's slug.", examples=["adult-2025"])
+    round: str = Field(description="The round's slug.", examples=["adult-income-demo"])
     disclosure: Disclosure = Field(
         description="How holdout numbers are shown to this caller (always exact for the round's "
         "organizer).",
@@ -27,7 +27,8 @@ class BoardMeta(BaseModel):
     )
     as_of: datetime | None = Field(
         description="For a frozen round, the moment it was frozen: only verdicts reached by "
-        "then count. Null otherwise (everything decided so far counts)."
+        "then count. Null otherwise (everything decided so far counts).",
+        examples=["2026-12-01T00:00:00Z"],
     )
 
 
@@ -40,7 +41,7 @@ class LeaderboardEntry(BaseModel):
         examples=[1],
     )
     team_id: int = Field(examples=[7])
-    team: str = Field(description="The team's name.", examples=["Sleuths"])
+    team: str = Field(description="The team's name.", examples=["Fairness Hunters"])
     improvement: float | None = Field(
         description="Credited improvement: the sum of the holdout scores of the team's accepted, "
         f"not disqualified submissions (mean loss units), {_HOLDOUT}.",
@@ -49,7 +50,8 @@ class LeaderboardEntry(BaseModel):
     accepted: int = Field(description="Accepted, not disqualified submissions.", examples=[2])
     submissions: int = Field(description="Every submission of the team.", examples=[9])
     last_improvement_at: datetime | None = Field(
-        description="When the team's latest accepted submission was decided."
+        description="When the team's latest accepted submission was decided.",
+        examples=["2026-11-24T12:00:07Z"],
     )
 
 
@@ -78,12 +80,12 @@ class HistoryPoint(BaseModel):
         examples=[42],
     )
     team_id: int | None = Field(description="The team of that submission.", examples=[7])
-    team: str | None = Field(description="The name of that team.", examples=["Sleuths"])
+    team: str | None = Field(description="The name of that team.", examples=["Fairness Hunters"])
     target_version: int | None = Field(
         description="For pointer nodes: the version whose predictions the group gets back.",
         examples=[None],
     )
-    created_at: datetime
+    created_at: datetime = Field(examples=["2026-11-24T12:00:07Z"])
     holdout_loss: float | None = Field(
         description=f"Mean holdout loss of this version, {_HOLDOUT}.", examples=[0.1523]
     )
@@ -102,7 +104,7 @@ class TeamFeatureUsage(BaseModel):
     """How often one team's groups use each feature."""
 
     team_id: int = Field(examples=[7])
-    team: str = Field(examples=["Sleuths"])
+    team: str = Field(examples=["Fairness Hunters"])
     rule_groups: int = Field(description="Submissions whose group is a rule.", examples=[12])
     model_groups: int = Field(
         description="Submissions whose group is a model (their features are unknown).",
@@ -118,13 +120,14 @@ class TeamFeatureUsage(BaseModel):
 class FeatureUsageOut(BaseModel):
     """The team x feature matrix of the round's rule groups."""
 
-    round: str = Field(description="The round's slug.", examples=["adult-2025"])
+    round: str = Field(description="The round's slug.", examples=["adult-income-demo"])
     features: list[str] = Field(
         description="The round's feature names: the columns of every row's ``counts``.",
         examples=[["age", "sex", "race"]],
     )
     totals: list[int] = Field(
-        description="For each feature, how many rule groups of all teams read it."
+        description="For each feature, how many rule groups of all teams read it.",
+        examples=[[5, 2, 14]],
     )
     teams: list[TeamFeatureUsage]
 
@@ -133,8 +136,12 @@ class RepairOut(BaseModel):
     """A pointer node that an accepted submission caused."""
 
     version: int = Field(description="The version the pointer node made.", examples=[4])
-    submission_id: int = Field(description="The submission whose group was repaired.")
-    target_version: int = Field(description="The version whose predictions it restored.")
+    submission_id: int = Field(
+        description="The submission whose group was repaired.", examples=[17]
+    )
+    target_version: int = Field(
+        description="The version whose predictions it restored.", examples=[1]
+    )
 
 
 class AcceptedGroupOut(BaseModel):
@@ -142,7 +149,7 @@ class AcceptedGroupOut(BaseModel):
 
     submission_id: int = Field(examples=[42])
     team_id: int = Field(examples=[7])
-    team: str = Field(examples=["Sleuths"])
+    team: str = Field(examples=["Fairness Hunters"])
     group: str = Field(
         description='The group\'s expression, or "group model" for a model group.',
         examples=['sex == "Female" and age >= 50'],
@@ -153,17 +160,19 @@ class AcceptedGroupOut(BaseModel):
         examples=[412],
     )
     group_loss_before: float | None = Field(
-        description=f"The head model's loss on the group's holdout rows before, {_HOLDOUT}."
+        description=f"The head model's loss on the group's holdout rows before, {_HOLDOUT}.",
+        examples=[0.2136],
     )
     group_loss_after: float | None = Field(
-        description=f"The patch model's loss on the group's holdout rows, {_HOLDOUT}."
+        description=f"The patch model's loss on the group's holdout rows, {_HOLDOUT}.",
+        examples=[0.1432],
     )
-    score: float | None = Field(description=f"The holdout score, {_HOLDOUT}.")
+    score: float | None = Field(description=f"The holdout score, {_HOLDOUT}.", examples=[0.0073])
     version: int | None = Field(description="The version the submission made.", examples=[3])
     repairs: list[RepairOut] = Field(
         description="Pointer nodes its acceptance added, restoring earlier groups."
     )
-    decided_at: datetime | None
+    decided_at: datetime | None = Field(examples=["2026-11-24T12:00:07Z"])
 
 
 class GroupsOut(BoardMeta):

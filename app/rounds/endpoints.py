@@ -6,7 +6,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import pyarrow.parquet as pq
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import OptionalUser, Organizer
 from app.auth.models import User
-from app.core.deps import SessionDep, SettingsDep, StoreDep
+from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
+from app.core.openapi import problems
 from app.core.storage import ArtifactStore
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema
@@ -39,12 +40,6 @@ router = APIRouter(prefix="/api/v1", tags=["rounds"])
 _CHUNK: Final = 1024 * 1024
 _CSV_BATCH_ROWS: Final = 50_000
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
-_PROBLEM: Final[dict[str, Any]] = {"content": {"application/problem+json": {}}}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem details a route may answer."""
-    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
 
 
 # --------------------------------------------------------------------------- views
@@ -166,7 +161,7 @@ def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> 
     return path
 
 
-def _managed_round(session: Session, slug: str, user: User, *, lock: bool = False) -> Round:
+def _managed_round(session: Session, slug: RoundSlug, user: User, *, lock: bool = False) -> Round:
     found = service.get_round(session, slug, for_update=lock)
     service.require_organizer_of(found, user)
     return found
@@ -179,14 +174,14 @@ def _managed_round(session: Session, slug: str, user: User, *, lock: bool = Fals
     "/rounds",
     status_code=status.HTTP_201_CREATED,
     response_model=RoundOut,
-    responses=_errors(401, 403, 409, 422),
+    responses=problems(401, 403, 409, 422),
 )
 def create_round(body: RoundCreate, user: Organizer, session: SessionDep) -> RoundOut:
     """Create a draft round (organizers). The slug is derived from the title if omitted."""
     return _round_out(service.create_round(session, user, body), user)
 
 
-@router.get("/rounds", response_model=list[RoundOut], responses=_errors(401))
+@router.get("/rounds", response_model=list[RoundOut], responses=problems(401))
 def list_rounds(
     session: SessionDep,
     user: OptionalUser,
@@ -198,15 +193,17 @@ def list_rounds(
     return [_round_out(r, user) for r in rounds]
 
 
-@router.get("/rounds/{slug}", response_model=RoundOut, responses=_errors(401, 404))
-def get_round(slug: str, session: SessionDep, user: OptionalUser) -> RoundOut:
+@router.get("/rounds/{slug}", response_model=RoundOut, responses=problems(401, 404))
+def get_round(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> RoundOut:
     """A round's details and rules. Drafts are visible only to their organizer."""
     return _round_out(service.visible_round(session, slug, user), user)
 
 
-@router.patch("/rounds/{slug}", response_model=RoundOut, responses=_errors(401, 403, 404, 409, 422))
+@router.patch(
+    "/rounds/{slug}", response_model=RoundOut, responses=problems(401, 403, 404, 409, 422)
+)
 def update_round(
-    slug: str, body: RoundUpdate, user: Organizer, session: SessionDep, store: StoreDep
+    slug: RoundSlug, body: RoundUpdate, user: Organizer, session: SessionDep, store: StoreDep
 ) -> RoundOut:
     """Change a round (its organizer): rules only in draft; title, description and schedule
     until the round is closed. Changing the loss to one of another task re-reads the label
@@ -221,10 +218,10 @@ def update_round(
 @router.post(
     "/rounds/{slug}/dataset",
     response_model=DatasetOut,
-    responses=_errors(401, 403, 404, 409, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422),
 )
 def upload_dataset(
-    slug: str,
+    slug: RoundSlug,
     user: Organizer,
     session: SessionDep,
     store: StoreDep,
@@ -241,15 +238,17 @@ def upload_dataset(
     holdout: Annotated[UploadFile | None, File(description="The hidden holdout split.")] = None,
     test: Annotated[UploadFile | None, File(description="The sealed test split.")] = None,
     train_fraction: Annotated[
-        float, Form(ge=0, le=1, description="Share of rows for train.")
+        float, Form(ge=0, le=1, description="Share of rows for train.", examples=[0.6])
     ] = 0.6,
     holdout_fraction: Annotated[
-        float, Form(ge=0, le=1, description="Share for the holdout.")
+        float, Form(ge=0, le=1, description="Share for the holdout.", examples=[0.2])
     ] = 0.2,
     test_fraction: Annotated[
-        float, Form(ge=0, le=1, description="Share for the test split.")
+        float, Form(ge=0, le=1, description="Share for the test split.", examples=[0.2])
     ] = 0.2,
-    seed: Annotated[int, Form(ge=0, le=2**32 - 1, description="Seed of the random split.")] = 0,
+    seed: Annotated[
+        int, Form(ge=0, le=2**32 - 1, description="Seed of the random split.", examples=[0])
+    ] = 0,
 ) -> DatasetOut:
     """Upload the round's data (its organizer, draft only), replacing any earlier data and
     base model: either one table `file` split at random by the fractions and seed, or three
@@ -291,10 +290,10 @@ def upload_dataset(
 @router.post(
     "/rounds/{slug}/base-model",
     response_model=BaseModelOut,
-    responses=_errors(401, 403, 404, 409, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422),
 )
 def upload_base_model(
-    slug: str,
+    slug: RoundSlug,
     user: Organizer,
     session: SessionDep,
     store: StoreDep,
@@ -316,10 +315,10 @@ def upload_base_model(
 @router.post(
     "/rounds/{slug}/base-model/default",
     response_model=BaseModelOut,
-    responses=_errors(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
 def train_base_model(
-    slug: str, user: Organizer, session: SessionDep, store: StoreDep
+    slug: RoundSlug, user: Organizer, session: SessionDep, store: StoreDep
 ) -> BaseModelOut:
     """Train the documented default model (a scikit-learn pipeline with logistic regression or
     ridge) on the train split and make it the base model (its organizer, draft)."""
@@ -334,9 +333,9 @@ def train_base_model(
 
 
 @router.post(
-    "/rounds/{slug}/open", response_model=RoundOut, responses=_errors(401, 403, 404, 409, 422)
+    "/rounds/{slug}/open", response_model=RoundOut, responses=problems(401, 403, 404, 409, 422)
 )
-def open_round(slug: str, user: Organizer, session: SessionDep, store: StoreDep) -> RoundOut:
+def open_round(slug: RoundSlug, user: Organizer, session: SessionDep, store: StoreDep) -> RoundOut:
     """draft -> open (its organizer): needs the dataset and a base model; scores the base model
     on every split as version 0. 409 if the round is not a draft."""
     found = _managed_round(session, slug, user, lock=True)
@@ -345,17 +344,19 @@ def open_round(slug: str, user: Organizer, session: SessionDep, store: StoreDep)
 
 
 @router.post(
-    "/rounds/{slug}/freeze", response_model=RoundOut, responses=_errors(401, 403, 404, 409)
+    "/rounds/{slug}/freeze", response_model=RoundOut, responses=problems(401, 403, 404, 409)
 )
-def freeze_round(slug: str, user: Organizer, session: SessionDep) -> RoundOut:
+def freeze_round(slug: RoundSlug, user: Organizer, session: SessionDep) -> RoundOut:
     """open -> frozen (its organizer): no new submissions; queued ones are still decided."""
     found = _managed_round(session, slug, user, lock=True)
     service.freeze_round(session, found, user)
     return _round_out(found, user)
 
 
-@router.post("/rounds/{slug}/close", response_model=RoundOut, responses=_errors(401, 403, 404, 409))
-def close_round(slug: str, user: Organizer, session: SessionDep) -> RoundOut:
+@router.post(
+    "/rounds/{slug}/close", response_model=RoundOut, responses=problems(401, 403, 404, 409)
+)
+def close_round(slug: RoundSlug, user: Organizer, session: SessionDep) -> RoundOut:
     """open or frozen -> closed (its organizer). Final."""
     found = _managed_round(session, slug, user, lock=True)
     service.close_round(session, found, user)
@@ -365,13 +366,15 @@ def close_round(slug: str, user: Organizer, session: SessionDep) -> RoundOut:
 # --------------------------------------------------------------------------- public data
 
 
-@router.get("/rounds/{slug}/schema", response_model=FeatureSchema, responses=_errors(401, 404, 409))
-def get_schema(slug: str, session: SessionDep, user: OptionalUser) -> FeatureSchema:
+@router.get(
+    "/rounds/{slug}/schema", response_model=FeatureSchema, responses=problems(401, 404, 409)
+)
+def get_schema(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> FeatureSchema:
     """The round's feature columns and label (anyone, once the round is open)."""
     return service.round_schema(service.visible_round(session, slug, user))
 
 
-def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactStore) -> str:
+def _train_sha(session: Session, slug: RoundSlug, user: User | None, store: ArtifactStore) -> str:
     found = service.visible_round(session, slug, user)
     if found.train_sha is None:
         raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
@@ -393,7 +396,7 @@ def _csv_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
             yield batch.to_pandas().to_csv(index=False, header=i == 0).encode()
 
 
-def _download_headers(slug: str, sha: str, suffix: str) -> dict[str, str]:
+def _download_headers(slug: RoundSlug, sha: str, suffix: str) -> dict[str, str]:
     return {
         "Content-Disposition": f'attachment; filename="{slug}-train.{suffix}"',
         "ETag": f'"{sha}"',
@@ -405,11 +408,11 @@ def _download_headers(slug: str, sha: str, suffix: str) -> dict[str, str]:
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/csv": {}}, "description": "The train split as CSV."},
-        **_errors(401, 404, 409),
+        **problems(401, 404, 409),
     },
 )
 def download_train_csv(
-    slug: str, session: SessionDep, store: StoreDep, user: OptionalUser
+    slug: RoundSlug, session: SessionDep, store: StoreDep, user: OptionalUser
 ) -> StreamingResponse:
     """The public training split as CSV (anyone, once the round is open). There is no route
     for the holdout or the test split."""
@@ -426,11 +429,11 @@ def download_train_csv(
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/vnd.apache.parquet": {}}, "description": "Parquet."},
-        **_errors(401, 404, 409),
+        **problems(401, 404, 409),
     },
 )
 def download_train_parquet(
-    slug: str, session: SessionDep, store: StoreDep, user: OptionalUser
+    slug: RoundSlug, session: SessionDep, store: StoreDep, user: OptionalUser
 ) -> StreamingResponse:
     """The public training split as Parquet (anyone, once the round is open)."""
     sha = _train_sha(session, slug, user, store)
@@ -444,8 +447,10 @@ def download_train_parquet(
 # --------------------------------------------------------------------------- versions
 
 
-@router.get("/rounds/{slug}/versions", response_model=list[VersionOut], responses=_errors(401, 404))
-def list_versions(slug: str, session: SessionDep, user: OptionalUser) -> list[VersionOut]:
+@router.get(
+    "/rounds/{slug}/versions", response_model=list[VersionOut], responses=problems(401, 404)
+)
+def list_versions(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> list[VersionOut]:
     """The model's versions with their train loss and, as the round's disclosure allows,
     their holdout loss (the organizer sees exact holdout and test losses)."""
     found = service.visible_round(session, slug, user)

@@ -160,8 +160,8 @@ class RoundCreate(BaseModel):
     daily_quota: DailyQuota = 10
     disclosure: DisclosureField = Disclosure.ROUNDED
     max_team_size: MaxTeamSize = 5
-    opens_at: Schedule = None
-    closes_at: Schedule = None
+    opens_at: Schedule = Field(default=None, examples=["2026-11-02T00:00:00Z"])
+    closes_at: Schedule = Field(default=None, examples=["2026-12-01T00:00:00Z"])
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -192,8 +192,8 @@ class RoundUpdate(BaseModel):
     daily_quota: DailyQuota | None = None
     disclosure: DisclosureField | None = None
     max_team_size: MaxTeamSize | None = None
-    opens_at: Schedule = None
-    closes_at: Schedule = None
+    opens_at: Schedule = Field(default=None, examples=["2026-11-02T00:00:00Z"])
+    closes_at: Schedule = Field(default=None, examples=["2026-12-01T00:00:00Z"])
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
@@ -312,19 +312,21 @@ class RoundOut(BaseModel):
     """A round: its settings, data summary, base model and lifecycle status."""
 
     id: int = Field(examples=[1])
-    slug: str = Field(examples=["income-autumn-2026"])
+    slug: str = Field(examples=["adult-income-demo"])
     title: str = Field(examples=["Income prediction, autumn 2026"])
     description: str = Field(description="Markdown.", examples=["Find the people ..."])
     status: RoundStatus = Field(examples=["open"])
     organizer_id: int = Field(examples=[1])
-    created_at: datetime
-    opens_at: datetime | None
-    closes_at: datetime | None
+    created_at: datetime = Field(examples=["2026-11-01T09:00:00Z"])
+    opens_at: datetime | None = Field(examples=["2026-11-02T00:00:00Z"])
+    closes_at: datetime | None = Field(examples=["2026-12-01T00:00:00Z"])
     rules: RulesOut
     data: DataOut | None = Field(description="Null until the organizer uploads a dataset.")
     base_model: BaseModelOut | None = Field(description="Null until a base model is set.")
     alpha_meaning: AlphaMeaning | None = Field(description="Null until there is data.")
-    head_version: int = Field(description="The newest model version (0: the base model).")
+    head_version: int = Field(
+        description="The newest model version (0: the base model).", examples=[4]
+    )
 
 
 class DatasetOut(BaseModel):
@@ -345,13 +347,17 @@ class VersionOut(BaseModel):
         description="For pointer nodes: the version whose predictions are restored.",
         examples=[None],
     )
-    train_loss: float = Field(description="Mean loss on the public training split (exact).")
+    train_loss: float = Field(
+        description="Mean loss on the public training split (exact).", examples=[0.1489]
+    )
     holdout_loss: float | None = Field(
         description="Mean holdout loss: rounded to 4 decimals, exact, or null, as the round's "
         "disclosure says (exact for the round's organizer).",
         examples=[0.1523],
     )
     test_loss: float | None = Field(
-        default=None, description="Mean loss on the sealed test split; organizer only."
+        default=None,
+        description="Mean loss on the sealed test split; organizer only.",
+        examples=[0.1531],
     )
-    created_at: datetime
+    created_at: datetime = Field(examples=["2026-11-01T09:05:00Z"])

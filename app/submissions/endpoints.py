@@ -19,9 +19,10 @@ from app.auth.deps import CurrentUser
 from app.auth.models import User
 from app.core import audit
 from app.core.db import transaction, utcnow
-from app.core.deps import NotifierDep, SessionDep, SettingsDep, StoreDep
+from app.core.deps import NotifierDep, RoundSlug, SessionDep, SettingsDep, StoreDep, SubmissionId
 from app.core.errors import Problem
 from app.core.notify import Notifier
+from app.core.openapi import problems
 from app.rounds.models import Round, RoundStatus
 from app.rounds.service import get_round, is_organizer_of, round_schema
 from app.submissions import service
@@ -78,6 +79,7 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
     response_model=SubmissionAccepted,
     dependencies=[Depends(require_multipart)],
     responses={
+        **problems(401, 403, 404, 409, 507),
         413: {"description": "A file is larger than the limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The expression or a model is invalid (with the position)."},
@@ -85,7 +87,7 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
     },
 )
 def submit(
-    slug: str,
+    slug: RoundSlug,
     response: Response,
     user: CurrentUser,
     session: SessionDep,
@@ -94,12 +96,18 @@ def submit(
     notifier: NotifierDep,
     model: Annotated[UploadFile, File(description="h: a skops or ONNX model file.")],
     group_expression: Annotated[
-        str | None, Form(description='g as a rule, e.g. sex == "Female" and age >= 50.')
+        str | None,
+        Form(
+            description='g as a rule, e.g. sex == "Female" and age >= 50.',
+            examples=['sex == "Female" and age >= 50'],
+        ),
     ] = None,
     group_model: Annotated[
         UploadFile | None, File(description="g as a 0/1 classifier (skops or ONNX).")
     ] = None,
-    note: Annotated[str, Form(max_length=2000)] = "",
+    note: Annotated[
+        str, Form(max_length=2000, examples=["older women: a tree on hours and education"])
+    ] = "",
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> SubmissionAccepted:
     """Submit a pair (g, h). It is checked at once on a sample of the public train split, so
@@ -180,7 +188,7 @@ def _accepted(
     )
 
 
-def _visible(session: Session, user: User, submission_id: int) -> tuple[Submission, Round]:
+def _visible(session: Session, user: User, submission_id: SubmissionId) -> tuple[Submission, Round]:
     """The submission if the caller's team made it or the caller runs its round; else 404."""
     sub = session.get(Submission, submission_id)
     round_ = session.get(Round, sub.round_id) if sub is not None else None
@@ -193,16 +201,24 @@ def _visible(session: Session, user: User, submission_id: int) -> tuple[Submissi
     return sub, round_
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
-def get_submission(submission_id: int, user: CurrentUser, session: SessionDep) -> SubmissionOut:
+@router.get(
+    "/submissions/{submission_id}", response_model=SubmissionOut, responses=problems(401, 404)
+)
+def get_submission(
+    submission_id: SubmissionId, user: CurrentUser, session: SessionDep
+) -> SubmissionOut:
     """A submission of the caller's team (or of a round the caller organizes)."""
     sub, round_ = _visible(session, user, submission_id)
     return to_out(sub, round_, organizer=is_organizer_of(round_, user))
 
 
-@router.get("/rounds/{slug}/submissions", response_model=list[SubmissionOut])
+@router.get(
+    "/rounds/{slug}/submissions",
+    response_model=list[SubmissionOut],
+    responses=problems(401, 403, 404),
+)
 def list_submissions(
-    slug: str,
+    slug: RoundSlug,
     user: CurrentUser,
     session: SessionDep,
     status: Annotated[SubmissionStatus | None, Query()] = None,
@@ -238,10 +254,10 @@ def list_submissions(
 @router.get(
     "/submissions/{submission_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **problems(401, 404)},
 )
 def submission_events(
-    submission_id: int, request: Request, user: CurrentUser, session: SessionDep
+    submission_id: SubmissionId, request: Request, user: CurrentUser, session: SessionDep
 ) -> StreamingResponse:
     """Server-Sent Events: a ``status`` event at every change, ending with the verdict."""
     _visible(session, user, submission_id)
@@ -282,9 +298,13 @@ def submission_events(
     )
 
 
-@router.post("/submissions/{submission_id}/disqualify", response_model=DisqualifiedOut)
+@router.post(
+    "/submissions/{submission_id}/disqualify",
+    response_model=DisqualifiedOut,
+    responses=problems(401, 403, 404, 409),
+)
 def disqualify(
-    submission_id: int,
+    submission_id: SubmissionId,
     body: DisqualifyIn,
     request: Request,
     user: CurrentUser,

@@ -10,29 +10,32 @@ from pydantic import BaseModel, Field
 class SplitStatsOut(BaseModel):
     """A pair measured on one split (holdout numbers only as the round discloses them)."""
 
-    n_group: int
-    group_loss_before: float | None
-    group_loss_after: float | None
-    score: float
+    n_group: int = Field(examples=[412])
+    group_loss_before: float | None = Field(examples=[0.2136])
+    group_loss_after: float | None = Field(examples=[0.1432])
+    score: float = Field(examples=[0.0073])
 
 
 class RepairOut(BaseModel):
     """A pointer node this submission's acceptance caused."""
 
-    version: int
-    submission_id: int
-    target_version: int
+    version: int = Field(examples=[4])
+    submission_id: int = Field(examples=[17])
+    target_version: int = Field(examples=[1])
 
 
 class VerdictOut(BaseModel):
     """The verdict, as much as the participant may see of it."""
 
-    outcome: str = Field(description="accepted, rejected or invalid.")
+    outcome: str = Field(description="accepted, rejected or invalid.", examples=["accepted"])
     reason: str = Field(
-        description="invalid, group_too_small, no_improvement, below_threshold or accepted."
+        description="invalid, group_too_small, no_improvement, below_threshold or accepted.",
+        examples=["accepted"],
     )
-    message: str
-    version: int | None = Field(description="The model version this submission created.")
+    message: str = Field(examples=["accepted: the pair was spliced into the model"])
+    version: int | None = Field(
+        description="The model version this submission created.", examples=[3]
+    )
     train: SplitStatsOut | None = Field(
         description="The same statistics on the public train split."
     )
@@ -46,28 +49,28 @@ class VerdictOut(BaseModel):
 class SubmissionOut(BaseModel):
     """A submission and where it is."""
 
-    id: int
-    round: str
-    team_id: int
-    created_at: datetime
-    status: str = Field(description="queued, running, evaluated or decided.")
-    group_kind: str
-    group_expression: str | None
-    group_columns: list[str]
-    note: str
-    decided_at: datetime | None
+    id: int = Field(examples=[42])
+    round: str = Field(examples=["adult-income-demo"])
+    team_id: int = Field(examples=[7])
+    created_at: datetime = Field(examples=["2026-11-24T12:00:00Z"])
+    status: str = Field(description="queued, running, evaluated or decided.", examples=["decided"])
+    group_kind: str = Field(examples=["rule"])
+    group_expression: str | None = Field(examples=['sex == "Female" and age >= 50'])
+    group_columns: list[str] = Field(examples=[["age", "sex"]])
+    note: str = Field(examples=["Older women with a high income are predicted <=50K."])
+    decided_at: datetime | None = Field(examples=["2026-11-24T12:00:07Z"])
     verdict: VerdictOut | None
-    disqualified: bool = False
-    url: str
+    disqualified: bool = Field(default=False, examples=[False])
+    url: str = Field(examples=["/api/v1/submissions/42"])
 
 
 class QuotaOut(BaseModel):
     """The team's submissions left today."""
 
-    limit: int
-    used: int
-    remaining: int
-    resets_at: datetime
+    limit: int = Field(examples=[10])
+    used: int = Field(examples=[3])
+    remaining: int = Field(examples=[7])
+    resets_at: datetime = Field(examples=["2026-11-25T00:00:00Z"])
 
 
 class SubmissionAccepted(BaseModel):
@@ -80,16 +83,21 @@ class SubmissionAccepted(BaseModel):
 class DisqualifyIn(BaseModel):
     """Why a submission is disqualified (shown to its team)."""
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        examples=["Submitted from a second team account to get around the daily quota."],
+    )
 
 
 class ReplayOut(BaseModel):
     """What the replay without the disqualified submission changed."""
 
-    head_version_before: int
-    head_version_after: int
+    head_version_before: int = Field(examples=[4])
+    head_version_after: int = Field(examples=[3])
     changed_submissions: list[int] = Field(
-        description="Submissions whose outcome changed (the disqualified one included)."
+        description="Submissions whose outcome changed (the disqualified one included).",
+        examples=[[42, 45]],
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, OptionalUser
-from app.core.deps import SessionDep
+from app.core.deps import RoundSlug, SessionDep
 from app.core.errors import Problem
+from app.core.openapi import problems
 from app.rounds.models import Round
 from app.rounds.service import visible_round
 from app.teams import service
@@ -24,13 +23,6 @@ from app.teams.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["teams"])
-
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem details a route may answer."""
-    return {code: {**_PROBLEM, "description": f"Problem details ({code})."} for code in codes}
 
 
 def _my_team(session: Session, team: Team, round_: Round) -> MyTeamOut:
@@ -52,9 +44,11 @@ def _my_team(session: Session, team: Team, round_: Round) -> MyTeamOut:
     "/rounds/{slug}/teams",
     status_code=status.HTTP_201_CREATED,
     response_model=MyTeamOut,
-    responses=_errors(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
-def create_team(slug: str, body: TeamCreate, user: CurrentUser, session: SessionDep) -> MyTeamOut:
+def create_team(
+    slug: RoundSlug, body: TeamCreate, user: CurrentUser, session: SessionDep
+) -> MyTeamOut:
     """Create a team in the round and become its first member.
 
     409 if you are already in a team of this round, the name is taken (ignoring case and
@@ -65,7 +59,7 @@ def create_team(slug: str, body: TeamCreate, user: CurrentUser, session: Session
     return _my_team(session, team, round_)
 
 
-@router.post("/teams/join", response_model=MyTeamOut, responses=_errors(401, 403, 404, 409, 422))
+@router.post("/teams/join", response_model=MyTeamOut, responses=problems(401, 403, 404, 409, 422))
 def join_team(body: JoinTeam, user: CurrentUser, session: SessionDep) -> MyTeamOut:
     """Join the team an invite code belongs to.
 
@@ -79,15 +73,15 @@ def join_team(body: JoinTeam, user: CurrentUser, session: SessionDep) -> MyTeamO
 @router.post(
     "/teams/{team_id}/leave",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_errors(401, 404, 409),
+    responses=problems(401, 404, 409),
 )
 def leave_team(team_id: int, user: CurrentUser, session: SessionDep) -> None:
     """Leave a team that has made no submissions; the last member out deletes the team."""
     service.leave_team(session, user, team_id)
 
 
-@router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=_errors(404))
-def list_teams(slug: str, user: OptionalUser, session: SessionDep) -> list[TeamOut]:
+@router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=problems(404))
+def list_teams(slug: RoundSlug, user: OptionalUser, session: SessionDep) -> list[TeamOut]:
     """The round's teams, oldest first (public; no invite codes, no emails)."""
     round_ = visible_round(session, slug, user)
     return [
@@ -96,8 +90,8 @@ def list_teams(slug: str, user: OptionalUser, session: SessionDep) -> list[TeamO
     ]
 
 
-@router.get("/rounds/{slug}/my-team", response_model=MyTeamOut, responses=_errors(401, 404))
-def my_team(slug: str, user: CurrentUser, session: SessionDep) -> MyTeamOut:
+@router.get("/rounds/{slug}/my-team", response_model=MyTeamOut, responses=problems(401, 404))
+def my_team(slug: RoundSlug, user: CurrentUser, session: SessionDep) -> MyTeamOut:
     """Your team in the round, with its members and invite code; 404 if you have none."""
     round_ = visible_round(session, slug, user)
     team = service.team_of(session, user.id, round_.id)
@@ -109,10 +103,10 @@ def my_team(slug: str, user: CurrentUser, session: SessionDep) -> MyTeamOut:
 @router.get(
     "/rounds/{slug}/teams/{team_id}/members",
     response_model=list[MemberAdminOut],
-    responses=_errors(401, 403, 404),
+    responses=problems(401, 403, 404),
 )
 def team_members(
-    slug: str, team_id: int, user: CurrentUser, session: SessionDep
+    slug: RoundSlug, team_id: int, user: CurrentUser, session: SessionDep
 ) -> list[MemberAdminOut]:
     """A team's members with their emails (the round's organizer only)."""
     round_ = visible_round(session, slug, user)

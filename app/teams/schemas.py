@@ -46,7 +46,7 @@ class TeamCreate(BaseModel):
             "1 to 80 characters, stripped and NFKC-normalized; no control characters. Unique "
             "in the round, ignoring case and compatibility variants (e.g. fullwidth letters)."
         ),
-        examples=["Fair Trees"],
+        examples=["Fairness Hunters"],
     )
 
 
@@ -65,16 +65,16 @@ class TeamOut(BaseModel):
     """A team as anyone may see it: no invite code, no members' emails."""
 
     id: int = Field(examples=[7])
-    name: str = Field(examples=["Fair Trees"])
+    name: str = Field(examples=["Fairness Hunters"])
     member_count: int = Field(description="Current number of members.", examples=[3])
-    created_at: datetime
+    created_at: datetime = Field(examples=["2026-11-10T14:00:00Z"])
 
 
 class MemberOut(BaseModel):
     """A member as the team's own members see them."""
 
     display_name: str = Field(examples=["Ada"])
-    joined_at: datetime
+    joined_at: datetime = Field(examples=["2026-11-10T14:05:00Z"])
 
 
 class MyTeamOut(BaseModel):
@@ -82,12 +82,12 @@ class MyTeamOut(BaseModel):
 
     id: int = Field(examples=[7])
     round_id: int = Field(examples=[1])
-    name: str = Field(examples=["Fair Trees"])
+    name: str = Field(examples=["Fairness Hunters"])
     invite_code: str = Field(
         description="Share it with people who should join this team.", examples=["q3ZkV8hT_xM"]
     )
     max_team_size: int = Field(description="The round's limit on members.", examples=[5])
-    created_at: datetime
+    created_at: datetime = Field(examples=["2026-11-10T14:00:00Z"])
     members: list[MemberOut] = Field(description="In the order they joined.")
 
 
@@ -97,4 +97,4 @@ class MemberAdminOut(BaseModel):
     user_id: int = Field(examples=[42])
     display_name: str = Field(examples=["Ada"])
     email: str = Field(examples=["ada@example.org"])
-    joined_at: datetime
+    joined_at: datetime = Field(examples=["2026-11-10T14:05:00Z"])
