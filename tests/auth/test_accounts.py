@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiKey, Role, User
+from app.auth.models import AccessToken, ApiKey, Role, User
+from app.core.db import utcnow
 
 PASSWORD = "correct horse battery"
 
@@ -112,6 +115,23 @@ def test_api_keys_shown_once_stored_hashed_revocable(client: TestClient, db: Ses
     revoked = client.delete(f"/api/v1/me/api-keys/{listed[0]['id']}", headers=auth(token))
     assert revoked.status_code == 204
     assert client.get("/api/v1/me", headers=auth(key)).status_code == 401
+
+
+def test_expired_keys_and_tokens_are_401(client: TestClient, db: Session) -> None:
+    sign_up(client)
+    token = token_for(client)
+    body = {"name": "short", "expires_in_days": 1}
+    key = client.post("/api/v1/me/api-keys", json=body, headers=auth(token)).json()["key"]
+    assert client.get("/api/v1/me", headers=auth(key)).status_code == 200
+    past = utcnow() - timedelta(seconds=1)
+    db.execute(update(ApiKey).values(expires_at=past))
+    db.execute(update(AccessToken).values(expires_at=past))
+    db.flush()
+    for credential in (key, token):
+        answer = client.get("/api/v1/me", headers=auth(credential))
+        assert answer.status_code == 401
+        assert answer.json()["type"] == "/problems/invalid-token"
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_cannot_revoke_someone_elses_key(client: TestClient) -> None:

@@ -45,11 +45,12 @@ def upload_dataset(
     *,
     fractions: tuple[float, float, float] = FRACTIONS,
     seed: int = 0,
+    label: str = LABEL,
 ) -> dict[str, Any]:
     """Upload ``frame`` (default: ``synthetic_frame()``) as one CSV to be split."""
     data = csv_bytes(synthetic_frame() if frame is None else frame)
     form = {
-        "label": LABEL,
+        "label": label,
         "train_fraction": str(fractions[0]),
         "holdout_fraction": str(fractions[1]),
         "test_fraction": str(fractions[2]),
@@ -70,15 +71,18 @@ def open_round(
     client: TestClient,
     organizer: Account,
     frame: pd.DataFrame | None = None,
+    *,
+    label: str = LABEL,
     **settings: Any,
 ) -> dict[str, Any]:
-    """An open round on ``frame`` (default: 2000 synthetic rows) with the default base model.
+    """An open round on ``frame`` (default: 2000 synthetic rows, label ``y``) with the default
+    base model.
 
     ``settings`` override the creation body (title, alpha, disclosure, ...). Returns the
     round as ``GET /rounds/{slug}`` shows it.
     """
     slug = create_round(client, organizer, **settings)["slug"]
-    upload_dataset(client, organizer, slug, frame)
+    upload_dataset(client, organizer, slug, frame, label=label)
     trained = client.post(f"/api/v1/rounds/{slug}/base-model/default", headers=organizer.headers)
     assert trained.status_code == 200, trained.text
     opened = client.post(f"/api/v1/rounds/{slug}/open", headers=organizer.headers)
