@@ -26,3 +26,6 @@ pytest:
 
 bench: bootstrap  ## benchmarks, run by hand
 	$(UV) run python -m bench.engine
+	$(UV) run python -m bench.latency
+	$(UV) run python -m bench.service
+	$(UV) run python -m bench.upload_memory
