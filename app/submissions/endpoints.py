@@ -24,7 +24,7 @@ from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
 from app.rounds.models import Round, RoundStatus
-from app.rounds.service import get_round, is_organizer_of, round_schema
+from app.rounds.service import get_round, is_organizer_of, round_schema, touch
 from app.submissions import service
 from app.submissions.disclosure import verdict_for
 from app.submissions.models import Submission, SubmissionStatus
@@ -173,6 +173,7 @@ def submit(
             )
         ).one()
     accepted = _accepted(session, response, sub, round_, team)
+    touch(session, round_.id)  # the team's submission count on the leaderboard
     session.commit()  # durable before the 202 goes out
     notifier.notify()
     return accepted

@@ -168,6 +168,7 @@ def leave_team(session: Session, user: User, team_id: int) -> None:
     deleted = _member_count(session, team_id) == 0
     if deleted:
         session.delete(team)
+        touch(session, team.round_id)  # the team leaves the leaderboard
     record(
         session,
         "team.left",
