@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from app import __version__
 from app.auth.models import Role
 from app.auth.service import create_user
-from app.core.db import make_engine, make_session_factory, transaction
+from app.core.db import engine_from_settings, make_session_factory, transaction
 from app.core.errors import Problem
 from app.core.migrate import upgrade
 from app.core.notify import Notifier
@@ -65,7 +65,7 @@ def create_organizer(
     """Create an organizer account (the first organizer comes from here)."""
     settings = get_settings()
     upgrade(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_from_settings(settings))
     try:
         with transaction(factory) as session:
             user = create_user(session, email, name, password, Role.ORGANIZER)
@@ -107,7 +107,7 @@ def demo(
         )
         raise typer.Exit(1)
     upgrade(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_from_settings(settings))
     store = make_store(settings)
     with (
         console.status("Preparing the demo round on UCI Adult (first run: about a minute)..."),

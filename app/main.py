@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import __version__
 from app.auth.endpoints import router as auth_router
-from app.core.db import make_engine, make_session_factory
+from app.core.db import engine_from_settings, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.notify import Notifier
@@ -71,11 +71,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(
-        make_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-        )
+        engine_from_settings(settings)
     )
     app.state.store = store or make_store(settings)
     app.state.leaderboards = AnswerCache()

@@ -22,6 +22,34 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        _run_sqlite(connection)
+        return
+    _configure_and_migrate(connection)
+
+
+def _run_sqlite(connection: Connection) -> None:
+    """Migrate with foreign keys off, then check them.
+
+    SQLite alters a table by copying it and dropping the old one; with foreign keys on, that
+    drop would cascade (``ON DELETE CASCADE``) into every row that refers to the table. The
+    pragma only takes effect outside a transaction, so it is set before the migration's.
+    """
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the SQLite connection is closed")
+    connection.commit()  # end the transaction the connection may have begun
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _configure_and_migrate(connection)
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows with dangling references: {broken}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _configure_and_migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -34,11 +62,7 @@ def _run(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    """Use the connection passed in ``config.attributes``, or open one from the settings."""
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
+    """Migrate the database at ``config.attributes["url"]``, or the one the settings name."""
     engine = make_engine(context.config.attributes.get("url") or get_settings().database_url)
     with engine.connect() as conn:
         _run(conn)

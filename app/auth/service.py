@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.models import AccessToken, ApiKey, Role, User
@@ -21,6 +23,9 @@ from app.core.security import (
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+log = logging.getLogger("bounty.auth")
 
 
 def normalize_email(email: str) -> str:
@@ -114,12 +119,28 @@ def user_for_secret(session: Session, secret: str, key: str) -> User | None:
             return None
         if api_key.expires_at is not None and api_key.expires_at <= now:
             return None
-        api_key.last_used_at = now
+        _note_use(session, api_key, now)
         return session.get(User, api_key.user_id)
     token = session.scalar(select(AccessToken).where(AccessToken.digest == digest))
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     return session.get(User, token.user_id)
+
+
+def _note_use(session: Session, api_key: ApiKey, now: datetime) -> None:
+    """Record when the key was last used, to the minute, without failing the request.
+
+    Even a read request writes here, so the write is rare (at most once a minute per key) and
+    best effort: in a savepoint, given up if the database refuses it (a SQLite reader whose
+    snapshot another writer has since moved on cannot become a writer).
+    """
+    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
+    except OperationalError:
+        log.info("last use of API key %s not recorded: the database is busy", api_key.id)
 
 
 def revoke_access_token(session: Session, secret: str, key: str) -> None:

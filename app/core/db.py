@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from app.core.settings import Settings
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -82,6 +84,15 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The engine for the settings' database URL and connection pool sizes."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

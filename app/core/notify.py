@@ -9,6 +9,7 @@ spurious wake-up costs latency, never correctness; processes on other machines j
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 
@@ -36,7 +37,8 @@ class Notifier:
             self._changed.notify_all()
             futures, self._futures = self._futures, set()
         for loop, future in futures:
-            loop.call_soon_threadsafe(_settle, future)
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits there
+                loop.call_soon_threadsafe(_settle, future)
 
     def wait(self, mark: int, timeout: float) -> bool:
         """Block until an event after ``mark``, at most ``timeout`` seconds; whether one came."""

@@ -20,8 +20,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     database_url: str = "sqlite:///var/bounty.db"
-    # Connections kept per process; the API serves sync endpoints from a pool of 40 threads.
-    database_pool_size: int = Field(default=20, ge=1)
+    # Connections per process (kept, and extra under load). The API serves sync endpoints from
+    # 40 threads; with PostgreSQL, keep (API processes + workers) x (pool + overflow) below the
+    # server's max_connections (100 by default).
+    database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     cors_origins: list[str] = Field(default_factory=list)

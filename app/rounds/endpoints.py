@@ -161,7 +161,7 @@ def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> 
     return path
 
 
-def _managed_round(session: Session, slug: RoundSlug, user: User, *, lock: bool = False) -> Round:
+def _managed_round(session: Session, slug: str, user: User, *, lock: bool = False) -> Round:
     found = service.get_round(session, slug, for_update=lock)
     service.require_organizer_of(found, user)
     return found
@@ -374,7 +374,7 @@ def get_schema(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> Feat
     return service.round_schema(service.visible_round(session, slug, user))
 
 
-def _train_sha(session: Session, slug: RoundSlug, user: User | None, store: ArtifactStore) -> str:
+def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactStore) -> str:
     found = service.visible_round(session, slug, user)
     if found.train_sha is None:
         raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
@@ -396,7 +396,7 @@ def _csv_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
             yield batch.to_pandas().to_csv(index=False, header=i == 0).encode()
 
 
-def _download_headers(slug: RoundSlug, sha: str, suffix: str) -> dict[str, str]:
+def _download_headers(slug: str, sha: str, suffix: str) -> dict[str, str]:
     return {
         "Content-Disposition": f'attachment; filename="{slug}-train.{suffix}"',
         "ETag": f'"{sha}"',

@@ -60,7 +60,8 @@ def get_round(session: Session, slug: str, *, for_update: bool = False) -> Round
     """The round called ``slug`` (its row locked with ``for_update``); 404 if there is none."""
     query = select(Round).where(Round.slug == slug)
     if for_update:
-        query = query.with_for_update()
+        # Locked, the row is re-read: values loaded earlier in the session may be stale.
+        query = query.with_for_update().execution_options(populate_existing=True)
     found = session.scalar(query)
     if found is None:
         raise Problem(404, "round-not-found", f"there is no round {slug!r}")

@@ -189,7 +189,7 @@ def _accepted(
     )
 
 
-def _visible(session: Session, user: User, submission_id: SubmissionId) -> tuple[Submission, Round]:
+def _visible(session: Session, user: User, submission_id: int) -> tuple[Submission, Round]:
     """The submission if the caller's team made it or the caller runs its round; else 404."""
     sub = session.get(Submission, submission_id)
     round_ = session.get(Round, sub.round_id) if sub is not None else None
@@ -319,11 +319,12 @@ def disqualify(
     if not is_organizer_of(round_, user):
         raise Problem(403, "round-organizer-only", "only the round's organizer may disqualify")
     round_ = get_round(session, round_.slug, for_update=True)
+    session.refresh(sub)  # as of the round's lock: a verdict may have landed meanwhile
     if sub.disqualified_at is not None:
         raise Problem(409, "already-disqualified", "the submission is already disqualified")
     sub.disqualified_at = utcnow()
     sub.disqualified_reason = body.reason
-    round_.revision += 1
+    touch(session, round_.id)
     before = round_.head_version
     if sub.outcome == "accepted":
         result = replay_round(session, store, _round_cache(request), round_)

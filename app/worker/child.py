@@ -1,9 +1,10 @@
 """The sandboxed child: runs a pair (g, h) on feature files and writes encoded outputs.
 
-Started by ``app.worker.sandbox`` as ``python -I -m app.worker.child <job dir>`` under resource
-limits, with a scrubbed environment. It reads ``job.json`` and ``features-<split>.parquet``
-(features only: it never sees labels), loads models only through the engine's safe loaders,
-and writes ``outputs.npz`` (``mask-<split>``, ``pred-<split>``) or ``error.json``.
+Forked by ``app.worker.sandbox`` from its fork server, under resource limits, with a scrubbed
+``os.environ`` and the job directory as its working directory. It reads ``job.json`` and
+``features-<split>.parquet`` (features only: it never sees labels), loads models only through
+the engine's safe loaders, and writes ``outputs.npz`` (``mask-<split>``, ``pred-<split>``) or
+``error.json``.
 """
 
 from __future__ import annotations

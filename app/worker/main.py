@@ -7,7 +7,7 @@ import signal
 import threading
 from types import FrameType
 
-from app.core.db import make_engine, make_session_factory
+from app.core.db import engine_from_settings, make_session_factory
 from app.core.settings import Settings
 from app.core.storage import make_store
 from app.worker.runner import Worker
@@ -15,7 +15,7 @@ from app.worker.runner import Worker
 
 def worker_from_settings(settings: Settings, name: str | None = None) -> Worker:
     """A worker on the database and artifact store the settings name."""
-    factory = make_session_factory(make_engine(settings.database_url))
+    factory = make_session_factory(engine_from_settings(settings))
     return Worker(factory, make_store(settings), settings, name=name)
 
 
@@ -31,6 +31,8 @@ def run_worker(settings: Settings, *, once: bool = False) -> None:
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        # Wake the worker if it is waiting (from another thread: not inside a signal handler).
+        threading.Thread(target=worker.notifier.notify, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

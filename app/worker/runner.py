@@ -30,6 +30,7 @@ from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 from app.engine.decision import Decision
 from app.rounds.models import Round
+from app.rounds.service import touch
 from app.submissions.models import Submission, SubmissionStatus
 from app.worker.outputs import dump_outputs, load_outputs
 from app.worker.replay import mark_disqualified
@@ -256,7 +257,7 @@ class Worker:
                 round_.head_version = state.evaluator.head_version
                 self.cache.keep(session, round_, state)
         record_verdict(sub, decision)
-        round_.revision += 1  # under the round's row lock taken in _decide_next
+        touch(session, round_.id)
         audit.record(
             session,
             "verdict",

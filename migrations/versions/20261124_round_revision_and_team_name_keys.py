@@ -9,17 +9,23 @@ Revises: 20261124_initial
 Create Date: 2026-11-24 12:44:42
 """
 
+import unicodedata
+from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-from app.teams.schemas import team_name_key
-
 revision: str = "20261124_round_revision"
 down_revision: str | None = "20261124_initial"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def _name_key(name: str) -> str:
+    """Unicode caseless matching, as ``app.teams.schemas.team_name_key`` did at this revision
+    (copied: a revision must not change when the app does)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def upgrade() -> None:
@@ -34,11 +40,26 @@ def upgrade() -> None:
 
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.add_column(sa.Column("name_key", sa.String(length=255), nullable=True))
-    teams = sa.table("teams", sa.column("id", sa.Integer), sa.column("name", sa.String))
-    keys = sa.table("teams", sa.column("id", sa.Integer), sa.column("name_key", sa.String))
+    teams = sa.table(
+        "teams",
+        sa.column("id", sa.Integer),
+        sa.column("round_id", sa.Integer),
+        sa.column("name", sa.String),
+        sa.column("name_key", sa.String),
+    )
     bind = op.get_bind()
-    for team_id, name in bind.execute(sa.select(teams.c.id, teams.c.name)).all():
-        bind.execute(keys.update().where(keys.c.id == team_id).values(name_key=team_name_key(name)))
+    rows = bind.execute(sa.select(teams.c.id, teams.c.round_id, teams.c.name)).all()
+    same: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for _, round_id, name in rows:
+        same[(round_id, _name_key(name))].append(name)
+    clashes = [names for names in same.values() if len(names) > 1]
+    if clashes:
+        raise RuntimeError(
+            "teams of one round have names that differ only in case or Unicode form; rename "
+            f"all but one of each set, then upgrade again: {clashes}"
+        )
+    for team_id, _, name in rows:
+        bind.execute(teams.update().where(teams.c.id == team_id).values(name_key=_name_key(name)))
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.alter_column("name_key", existing_type=sa.String(length=255), nullable=False)
         batch_op.create_unique_constraint("uq_teams_round_id_name_key", ["round_id", "name_key"])

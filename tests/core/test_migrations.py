@@ -1,42 +1,55 @@
-"""Migrations carry existing data forward on both backends."""
+"""Migrations carry existing data forward (and back) on both backends, losing nothing."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic import command
+from sqlalchemy import Engine, create_engine, func, select, table, text
 from sqlalchemy.exc import IntegrityError
 
-from app.core.migrate import upgrade
+from app.core.migrate import alembic_config, upgrade
 
-INSERT_ROUND = (
-    "INSERT INTO rounds (id, slug, title, description, organizer_id, status, loss_kind,"
-    " alpha, min_group_rows, repair_alpha, daily_quota, max_team_size, disclosure, n_train,"
-    " n_holdout, n_test, head_version, created_at)"
-    " VALUES (1, 'r', 'R', '', 1, 'open', 'zero_one', 0.001, 10, 0.0, 10, 5,"
-    " 'rounded', 0, 0, 0, 0, CURRENT_TIMESTAMP)"
+INITIAL = "20261124_initial"
+ROWS = (
+    "INSERT INTO users (id, email, display_name, password_hash, role, created_at, failed_logins)"
+    " VALUES (1, 'o@x.org', 'O', 'h', 'organizer', CURRENT_TIMESTAMP, 0)",
+    "INSERT INTO rounds (id, slug, title, description, organizer_id, status, loss_kind, alpha,"
+    " min_group_rows, repair_alpha, daily_quota, max_team_size, disclosure, n_train, n_holdout,"
+    " n_test, head_version, created_at) VALUES (1, 'r', 'R', '', 1, 'open', 'zero_one', 0.001,"
+    " 10, 0.0, 10, 5, 'rounded', 0, 0, 0, 0, CURRENT_TIMESTAMP)",
+    "INSERT INTO teams (id, round_id, name, invite_code, created_at)"
+    " VALUES (1, 1, 'Straße Crew', 'code-1', CURRENT_TIMESTAMP)",
+    "INSERT INTO team_members (team_id, user_id, round_id, joined_at)"
+    " VALUES (1, 1, 1, CURRENT_TIMESTAMP)",
+    "INSERT INTO submissions (id, round_id, team_id, user_id, created_at, note, group_kind,"
+    " group_columns, model_sha, model_format, status, attempts) VALUES (1, 1, 1, 1,"
+    " CURRENT_TIMESTAMP, '', 'rule', '[]', 'ab', 'skops', 'queued', 0)",
+    "INSERT INTO audit_events (id, round_id, actor_id, action, detail, created_at)"
+    " VALUES (1, 1, 1, 'team.created', '{}', CURRENT_TIMESTAMP)",
 )
+TABLES = ("users", "rounds", "teams", "team_members", "submissions", "audit_events")
 
 
-def test_team_name_keys_are_backfilled_and_unique(blank_database_url: str) -> None:
-    upgrade(blank_database_url, "20261124_initial")
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(table(name))).scalar_one()
+            for name in TABLES
+        }
+
+
+def test_upgrade_and_downgrade_keep_every_row(blank_database_url: str) -> None:
+    upgrade(blank_database_url, INITIAL)
     engine = create_engine(blank_database_url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, email, display_name, password_hash, role, created_at,"
-                " failed_logins) VALUES (1, 'o@x.org', 'O', 'h', 'organizer', CURRENT_TIMESTAMP, 0)"
-            )
-        )
-        conn.execute(text(INSERT_ROUND))
-        conn.execute(
-            text(
-                "INSERT INTO teams (id, round_id, name, invite_code, created_at)"
-                " VALUES (1, 1, 'Straße Crew', 'code-1', CURRENT_TIMESTAMP)"
-            )
-        )
+        for statement in ROWS:
+            conn.execute(text(statement))
+    before = _counts(engine)
+    assert set(before.values()) == {1}
 
-    upgrade(blank_database_url)
+    upgrade(blank_database_url)  # rebuilds tables on SQLite: no cascade may fire
 
+    assert _counts(engine) == before
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name_key FROM teams")).scalar_one() == "strasse crew"
         assert conn.execute(text("SELECT revision FROM rounds")).scalar_one() == 0
@@ -47,4 +60,27 @@ def test_team_name_keys_are_backfilled_and_unique(blank_database_url: str) -> No
                 " VALUES (1, 'STRASSE CREW', 'strasse crew', 'code-2', CURRENT_TIMESTAMP)"
             )
         )
+
+    command.downgrade(alembic_config(blank_database_url), INITIAL)
+    assert _counts(engine) == before
+    engine.dispose()
+
+
+def test_names_that_clash_once_folded_stop_the_upgrade_with_their_names(
+    blank_database_url: str,
+) -> None:
+    upgrade(blank_database_url, INITIAL)
+    engine = create_engine(blank_database_url)
+    with engine.begin() as conn:
+        for statement in ROWS[:3]:
+            conn.execute(text(statement))
+        conn.execute(
+            text(
+                "INSERT INTO teams (id, round_id, name, invite_code, created_at)"
+                " VALUES (2, 1, 'STRASSE crew', 'code-2', CURRENT_TIMESTAMP)"
+            )
+        )
+    with pytest.raises(RuntimeError, match="STRASSE crew"):
+        upgrade(blank_database_url)
+    assert _counts(engine)["teams"] == 2  # nothing half-done
     engine.dispose()
