@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser
+from app.auth.deps import CurrentUser, OptionalUser
 from app.auth.models import User
 from app.core import audit
 from app.core.db import transaction, utcnow
@@ -24,13 +24,15 @@ from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
 from app.rounds.models import Round, RoundStatus
-from app.rounds.service import get_round, is_organizer_of, round_schema, touch
+from app.rounds.service import get_round, is_organizer_of, round_schema, touch, visible_round
 from app.submissions import service
 from app.submissions.disclosure import verdict_for
 from app.submissions.models import Submission, SubmissionStatus
 from app.submissions.schemas import (
     DisqualifiedOut,
     DisqualifyIn,
+    ExpressionCheckOut,
+    ExpressionIn,
     ReplayOut,
     SubmissionAccepted,
     SubmissionOut,
@@ -200,6 +202,21 @@ def _visible(session: Session, user: User, submission_id: int) -> tuple[Submissi
         if team is None or team.id != sub.team_id:
             raise Problem(404, "submission-not-found", "no such submission")
     return sub, round_
+
+
+@router.post(
+    "/rounds/{slug}/expressions/check",
+    response_model=ExpressionCheckOut,
+    responses=problems(401, 404, 409),
+)
+def check_expression(
+    slug: RoundSlug, body: ExpressionIn, session: SessionDep, store: StoreDep, user: OptionalUser
+) -> ExpressionCheckOut:
+    """Check a group rule against the round's schema without submitting it (no quota used):
+    whether it is valid, where the error is if not, which features it reads, and how many rows
+    of the public train split it selects. For live validation while typing."""
+    round_ = visible_round(session, slug, user)
+    return service.check_expression(store, round_, body.expression)
 
 
 @router.get(

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.core.errors import ProblemError
+
 
 class SplitStatsOut(BaseModel):
     """A pair measured on one split (holdout numbers only as the round discloses them)."""
@@ -106,3 +108,36 @@ class DisqualifiedOut(BaseModel):
 
     submission: SubmissionOut
     replay: ReplayOut
+
+
+class ExpressionIn(BaseModel):
+    """A group rule to check before submitting it."""
+
+    expression: str = Field(
+        min_length=1, max_length=20_000, examples=['sex == "Female" and age >= 50']
+    )
+
+
+class ExpressionCheckOut(BaseModel):
+    """Whether a group rule is valid for the round, and how big its group is on the public
+    train split (the holdout is never consulted)."""
+
+    expression: str = Field(examples=['sex == "Female" and age >= 50'])
+    valid: bool = Field(examples=[True])
+    canonical: str | None = Field(
+        default=None,
+        description="The rule normalized (what the platform stores and compares).",
+        examples=['(sex == "Female") and (age >= 50)'],
+    )
+    columns: list[str] = Field(
+        default_factory=list, description="The features it reads.", examples=[["age", "sex"]]
+    )
+    train_rows: int | None = Field(
+        default=None, description="Rows of the train split in the group.", examples=[1937]
+    )
+    train_share: float | None = Field(
+        default=None, description="The same as a share of the train split.", examples=[0.0661]
+    )
+    error: ProblemError | None = Field(
+        default=None, description="Why it is not valid, with the position in the text."
+    )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.core.errors import Problem, engine_problem
+from app.core.errors import Problem, ProblemError, engine_problem
 from app.core.storage import ArtifactStore
 from app.engine.data import prepare_features
 from app.engine.errors import EngineError
@@ -29,7 +29,7 @@ from app.engine.schema import FeatureSchema
 from app.rounds.models import Round
 from app.rounds.service import round_schema
 from app.submissions.models import Submission
-from app.submissions.schemas import QuotaOut
+from app.submissions.schemas import ExpressionCheckOut, QuotaOut
 from app.teams.models import Team
 
 SAMPLE_ROWS = 200
@@ -97,27 +97,54 @@ def received(upload: UploadFile, field: str, limit: int) -> Iterator[Path]:
         yield path
 
 
-_heads: OrderedDict[str, pd.DataFrame] = OrderedDict()  # by content digest: same bytes anywhere
-_heads_lock = threading.Lock()
+_TRAIN_CACHE_SIZE = 4
+_trains: OrderedDict[str, pd.DataFrame] = OrderedDict()  # by content digest: same bytes anywhere
+_trains_lock = threading.Lock()
 
 
-def _train_head(store: ArtifactStore, train_sha: str) -> pd.DataFrame:
-    with _heads_lock:
-        head = _heads.get(train_sha)
-        if head is None:
-            head = pd.read_parquet(io.BytesIO(store.read_bytes(train_sha))).head(SAMPLE_ROWS)
-            _heads[train_sha] = head
-            if len(_heads) > 16:
-                _heads.popitem(last=False)
-        _heads.move_to_end(train_sha)
-        return head
+def _train_split(store: ArtifactStore, train_sha: str) -> pd.DataFrame:
+    """The public train split with this digest (the last few read are kept in memory)."""
+    with _trains_lock:
+        table = _trains.get(train_sha)
+        if table is None:
+            table = pd.read_parquet(io.BytesIO(store.read_bytes(train_sha)))
+            _trains[train_sha] = table
+            if len(_trains) > _TRAIN_CACHE_SIZE:
+                _trains.popitem(last=False)
+        _trains.move_to_end(train_sha)
+        return table
+
+
+def _train_of(store: ArtifactStore, round_: Round) -> pd.DataFrame:
+    if round_.train_sha is None:
+        raise Problem(409, "round-has-no-data", "the round has no data yet")
+    return _train_split(store, round_.train_sha)
 
 
 def public_sample(store: ArtifactStore, round_: Round) -> pd.DataFrame:
-    """The first rows of the public train split, as models receive them (cached per split)."""
-    if round_.train_sha is None:
-        raise Problem(409, "round-has-no-data", "the round has no data yet")
-    return prepare_features(_train_head(store, round_.train_sha), round_schema(round_))
+    """The first rows of the public train split, as models receive them."""
+    return prepare_features(_train_of(store, round_).head(SAMPLE_ROWS), round_schema(round_))
+
+
+def check_expression(store: ArtifactStore, round_: Round, expression: str) -> ExpressionCheckOut:
+    """Whether ``expression`` is a valid group rule for the round, with the error's position if
+    not, and the group's size on the public train split if it is."""
+    schema = round_schema(round_)
+    try:
+        group = RuleGroup.parse(expression, schema)
+    except EngineError as exc:
+        error = ProblemError.model_validate(engine_problem(exc).extra["errors"][0])
+        return ExpressionCheckOut(expression=expression, valid=False, error=error)
+    train = _train_of(store, round_)
+    rows = int(group.mask(prepare_features(train, schema)).sum())
+    return ExpressionCheckOut(
+        expression=expression,
+        valid=True,
+        canonical=group.rule.canonical,
+        columns=list(group.columns),
+        train_rows=rows,
+        train_share=rows / len(train) if len(train) else 0.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""Checking a group rule before submitting it: validity, position of errors, group size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine.data import infer_schema, prepare_features
+from app.engine.groups import RuleGroup
+from tests.submissions.conftest import Arena
+from tests.support.rounds import LABEL
+
+
+def _check(arena: Arena, expression: str, **kwargs: Any) -> Any:
+    response = arena.client.post(
+        f"/api/v1/rounds/{arena.slug}/expressions/check", json={"expression": expression}, **kwargs
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_valid_rule_reports_its_columns_and_size_on_the_train_split(arena: Arena) -> None:
+    rule = arena.planted[0]
+    result = _check(arena, rule)  # anonymous callers may check too: nothing secret is used
+    schema = infer_schema(arena.train, LABEL)
+    expected = int(RuleGroup.parse(rule, schema).mask(prepare_features(arena.train, schema)).sum())
+    assert result["valid"] is True
+    assert result["error"] is None
+    assert result["train_rows"] == expected > 0
+    assert result["train_share"] == expected / len(arena.train)
+    assert set(result["columns"]) == set(RuleGroup.parse(rule, schema).columns)
+    assert (
+        RuleGroup.parse(result["canonical"], schema).columns
+        == RuleGroup.parse(rule, schema).columns
+    )
+
+
+def test_an_invalid_rule_says_where_and_uses_no_quota(arena: Arena) -> None:
+    bad = _check(arena, "x0 > 0 and x9 < 1", headers=arena.member.headers)
+    assert bad["valid"] is False
+    assert bad["train_rows"] is None
+    assert "x9" in bad["error"]["message"]
+    assert bad["error"]["offset"] == len("x0 > 0 and ")
+    syntax = _check(arena, "x0 >> 1")
+    assert syntax["valid"] is False
+    assert syntax["error"]["column"] >= 1
+    quota = arena.submit(arena.planted[0], arena.patch_model(arena.planted[0]))
+    assert quota.json()["quota"]["remaining"] == quota.json()["quota"]["limit"] - 1
+
+
+def test_an_empty_or_unknown_round_is_a_problem(arena: Arena) -> None:
+    missing = arena.client.post(
+        "/api/v1/rounds/no-such-round/expressions/check", json={"expression": "x0 > 0"}
+    )
+    assert missing.status_code == 404
+    empty = arena.client.post(
+        f"/api/v1/rounds/{arena.slug}/expressions/check", json={"expression": ""}
+    )
+    assert empty.status_code == 422
+    assert empty.headers["content-type"] == "application/problem+json"
