@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 from pathlib import Path
@@ -21,8 +22,8 @@ from app.core.db import engine_from_settings, make_session_factory, transaction
 from app.core.errors import Problem
 from app.core.migrate import upgrade
 from app.core.notify import Notifier
-from app.core.settings import get_settings
-from app.core.storage import make_store
+from app.core.settings import Settings, get_settings
+from app.core.storage import LocalStore, make_store
 from app.demo import build_demo_round
 from app.engine.bundle import export_bundle, load_bundle
 from app.main import create_app
@@ -40,6 +41,23 @@ console = Console()
 def version() -> None:
     """Print the version."""
     console.print(__version__)
+
+
+@cli.command()
+def openapi(
+    out: Annotated[
+        Path | None, typer.Option(help="Write it to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Print the API's OpenAPI document (JSON); the web app's types are generated from it."""
+    with tempfile.TemporaryDirectory(prefix="bounty-openapi-") as tmp:
+        settings = Settings(database_url="sqlite://", storage_dir=Path(tmp))
+        document = create_app(settings, store=LocalStore(Path(tmp))).openapi()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
 
 
 db = typer.Typer(help="Database commands.", no_args_is_help=True)

@@ -33,6 +33,7 @@ from app.submissions.schemas import (
     DisqualifyIn,
     ExpressionCheckOut,
     ExpressionIn,
+    QuotaOut,
     ReplayOut,
     SubmissionAccepted,
     SubmissionOut,
@@ -202,6 +203,14 @@ def _visible(session: Session, user: User, submission_id: int) -> tuple[Submissi
         if team is None or team.id != sub.team_id:
             raise Problem(404, "submission-not-found", "no such submission")
     return sub, round_
+
+
+@router.get("/rounds/{slug}/quota", response_model=QuotaOut, responses=problems(401, 403, 404))
+def get_quota(slug: RoundSlug, user: CurrentUser, session: SessionDep) -> QuotaOut:
+    """The caller's team's submissions today: the limit, how many are used and left, and when
+    the count resets (midnight UTC)."""
+    round_ = visible_round(session, slug, user)
+    return service.quota(session, round_, require_team(session, user, round_))
 
 
 @router.post(

@@ -57,3 +57,14 @@ def test_an_empty_or_unknown_round_is_a_problem(arena: Arena) -> None:
     )
     assert empty.status_code == 422
     assert empty.headers["content-type"] == "application/problem+json"
+
+
+def test_the_team_reads_its_remaining_quota(arena: Arena) -> None:
+    url = f"/api/v1/rounds/{arena.slug}/quota"
+    before = arena.client.get(url, headers=arena.member.headers).json()
+    arena.submit(arena.planted[0], arena.patch_model(arena.planted[0]))
+    after = arena.client.get(url, headers=arena.member.headers).json()
+    assert (after["used"], after["remaining"]) == (before["used"] + 1, before["remaining"] - 1)
+    assert after["limit"] == before["limit"]
+    assert arena.client.get(url).status_code == 401
+    assert arena.client.get(url, headers=arena.organizer.headers).status_code == 403
