@@ -1,12 +1,12 @@
 # The two commands of the README: `make demo` and `make test`.
 UV := python3 -m uv
 
-.PHONY: demo test bootstrap bootstrap-test lint typecheck pytest bench
+.PHONY: demo test bootstrap bootstrap-test lint typecheck web-test pytest bench api-types
 
 demo: bootstrap  ## set up, then run the demo
 	$(UV) run bounty demo
 
-test: bootstrap-test lint typecheck pytest  ## set up, then run every check and the whole test suite
+test: bootstrap-test lint typecheck web-test pytest  ## set up, then run every check and the whole test suite
 
 bootstrap:
 	./scripts/bootstrap
@@ -21,8 +21,16 @@ lint:
 typecheck:
 	$(UV) run mypy
 
+web-test:  ## the web app: type check and component tests
+	npm run --prefix frontend --silent typecheck
+	npm run --prefix frontend --silent test
+
 pytest:
 	$(UV) run pytest -n auto
+
+api-types:  ## regenerate the web app's API types after changing the API
+	$(UV) run bounty openapi --out frontend/openapi.json
+	npm run --prefix frontend --silent gen:api
 
 bench: bootstrap  ## benchmarks, run by hand
 	$(UV) run python -m bench.engine

@@ -97,6 +97,7 @@ def settings(tmp_path: Path) -> Settings:
         database_url="sqlite://",  # unused: the app gets the test session factory
         storage_dir=tmp_path / "artifacts",
         max_upload_bytes=20 * 1024 * 1024,
+        frontend_dir=tmp_path / "no-web-app",  # API tests do not depend on a frontend build
     )
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     cors_origins: list[str] = Field(default_factory=list)
 
+    # The web app's production build (``npm run build`` in frontend/), served at "/".
+    frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
     storage: Literal["local", "s3"] = "local"
     storage_dir: Path = Path("var/artifacts")
     s3_bucket: str = "bias-bounty"

@@ -1,0 +1,41 @@
+import { ApiError, messageOf } from "../api/client";
+
+/** An error from the API as a human message, announced to screen readers. */
+export function ProblemMessage({ error, id }: { error: unknown; id?: string }) {
+  if (!error) return null;
+  const causes = error instanceof ApiError ? (error.problem.errors ?? []) : [];
+  const extra = causes.filter((c) => c.message && c.message !== messageOf(error));
+  return (
+    <div className="problem" role="alert" id={id}>
+      <strong>{messageOf(error)}</strong>
+      {extra.length > 0 && (
+        <ul>
+          {extra.map((c, i) => (
+            <li key={i}>
+              {c.field ? <code>{c.field}</code> : null} {c.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: React.ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
+export function Progress({ value, max, label }: { value: number; max: number; label: string }) {
+  const percent = max > 0 ? Math.round((100 * value) / max) : 0;
+  return (
+    <div className="progress">
+      <progress value={value} max={max} aria-label={label} />
+      <span>{percent}%</span>
+    </div>
+  );
+}

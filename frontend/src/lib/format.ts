@@ -1,0 +1,16 @@
+/** A date and time in the reader's locale. */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** A loss or score with enough digits to compare, or a dash when it is not disclosed. */
+export function formatNumber(value: number | null | undefined, digits = 4): string {
+  return value === null || value === undefined ? "—" : value.toFixed(digits);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}

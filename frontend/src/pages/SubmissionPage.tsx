@@ -1,0 +1,156 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Link, useParams } from "react-router-dom";
+
+import { api, unwrap, type Schemas } from "../api/client";
+import { followSubmission } from "../api/events";
+import { ProblemMessage } from "../components/Problem";
+import { formatDate, formatNumber } from "../lib/format";
+
+type Submission = Schemas["SubmissionOut"];
+type Stats = Schemas["SplitStatsOut"];
+
+const STATUS_TEXT: Record<string, string> = {
+  queued: "Queued: waiting for an evaluation worker",
+  running: "Running: the pair is being evaluated on the holdout",
+  evaluated: "Evaluated: waiting for its turn to be decided (first come, first served)",
+  decided: "Decided",
+};
+
+/** Keep the cached submission current from its event stream until it is decided. */
+export function useLiveSubmission(id: number, initial?: Submission) {
+  const queries = useQueryClient();
+  const query = useQuery({
+    queryKey: ["submission", id],
+    initialData: initial,
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v1/submissions/{submission_id}", {
+          params: { path: { submission_id: id } },
+        }),
+      ),
+  });
+  const decided = query.data?.status === "decided";
+  useEffect(() => {
+    if (decided || !query.data) return;
+    return followSubmission(id, (live) => {
+      queries.setQueryData(["submission", id], live);
+      if (live.status === "decided") {
+        void queries.invalidateQueries({ queryKey: ["leaderboard", live.round] });
+        void queries.invalidateQueries({ queryKey: ["history", live.round] });
+      }
+    });
+  }, [id, decided, query.data, queries]);
+  return query;
+}
+
+export function SubmissionPage() {
+  const { id = "" } = useParams();
+  const submission = useLiveSubmission(Number(id));
+  if (submission.error) return <ProblemMessage error={submission.error} />;
+  if (!submission.data) return <p>Loading…</p>;
+  const s = submission.data;
+  return (
+    <article>
+      <p>
+        <Link to={`/rounds/${s.round}`}>← {s.round}</Link> ·{" "}
+        <Link to={`/rounds/${s.round}/submissions`}>your team's submissions</Link>
+      </p>
+      <h1>Submission {s.id}</h1>
+      <p className="group">
+        Group:{" "}
+        {s.group_kind === "rule" ? <code>{s.group_expression}</code> : "a group model"}
+        {s.note && <span className="muted"> — {s.note}</span>}
+      </p>
+      <StatusLine submission={s} />
+      {s.verdict && <Verdict submission={s} />}
+    </article>
+  );
+}
+
+export function StatusLine({ submission }: { submission: Submission }) {
+  const s = submission;
+  return (
+    <p className={`status ${s.status}`} role="status" aria-live="polite" data-testid="status">
+      {s.verdict ? (
+        <>
+          <span className={`badge ${s.verdict.outcome}`}>{s.verdict.outcome}</span>{" "}
+          {s.verdict.message}
+        </>
+      ) : (
+        (STATUS_TEXT[s.status] ?? s.status) + "…"
+      )}
+    </p>
+  );
+}
+
+function StatsTable({ train, holdout }: { train?: Stats | null; holdout?: Stats | null }) {
+  const rows: [string, (s: Stats) => string][] = [
+    ["rows in the group", (s) => s.n_group.toLocaleString("en")],
+    ["group loss before", (s) => formatNumber(s.group_loss_before)],
+    ["group loss with h", (s) => formatNumber(s.group_loss_after)],
+    ["score (loss reduction on the split)", (s) => formatNumber(s.score, 6)],
+  ];
+  return (
+    <table>
+      <caption>The pair's statistics</caption>
+      <thead>
+        <tr>
+          <th scope="col"></th>
+          <th scope="col">train split (public)</th>
+          <th scope="col">holdout</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([label, show]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            <td className="num">{train ? show(train) : "—"}</td>
+            <td className="num">{holdout ? show(holdout) : "not disclosed"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Verdict({ submission }: { submission: Submission }) {
+  const v = submission.verdict!;
+  return (
+    <section aria-labelledby="verdict">
+      <h2 id="verdict">Verdict</h2>
+      <dl className="facts">
+        <dt>Outcome</dt>
+        <dd>{v.outcome}</dd>
+        <dt>Reason</dt>
+        <dd>{v.reason.replaceAll("_", " ")}</dd>
+        <dt>Decided</dt>
+        <dd>{formatDate(submission.decided_at)}</dd>
+        {v.version !== null && v.version !== undefined && (
+          <>
+            <dt>Model version</dt>
+            <dd>{v.version}</dd>
+          </>
+        )}
+      </dl>
+      {(v.train || v.holdout) && <StatsTable train={v.train} holdout={v.holdout} />}
+      {(v.repairs ?? []).length > 0 && (
+        <>
+          <h3>Repairs it caused</h3>
+          <p>
+            Accepting this pair made earlier groups worse, so the model gave them back their best
+            earlier predictions:
+          </p>
+          <ul>
+            {(v.repairs ?? []).map((r) => (
+              <li key={r.version}>
+                version {r.version}: the group of submission {r.submission_id} goes back to version{" "}
+                {r.target_version}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,22 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The production build goes to dist/, which the FastAPI app serves at "/".
+// In development, `npm run dev` proxies the API to a local `bounty demo`.
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: { "/api": "http://127.0.0.1:8000" },
+  },
+  build: {
+    outDir: "dist",
+    sourcemap: true,
+    chunkSizeWarningLimit: 1200,
+  },
+  test: {
+    environment: "jsdom",
+    setupFiles: ["./src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+  },
+});

@@ -1,0 +1,74 @@
+"""The API process serves the web app's build: files, and index.html for the app's routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.settings import Settings
+from app.core.storage import LocalStore
+from app.main import create_app
+
+INDEX = "<!doctype html><title>Bias Bounty</title><div id=root></div>"
+
+
+@pytest.fixture
+def web(tmp_path: Path, settings: Settings, session_factory: sessionmaker[Session]) -> TestClient:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text(INDEX)
+    (dist / "assets" / "index-abc123.js").write_text("console.log('app')")
+    (dist / "robots.txt").write_text("User-agent: *")
+    (tmp_path / "secret.txt").write_text("outside the build")
+    app = create_app(
+        settings.model_copy(update={"frontend_dir": dist}),
+        session_factory=session_factory,
+        store=LocalStore(settings.storage_dir),
+    )
+    return TestClient(app)
+
+
+def test_app_routes_get_index_and_assets_are_cached(web: TestClient) -> None:
+    for path in ("/", "/rounds/adult-income-demo", "/submissions/42", "/keys"):
+        page = web.get(path)
+        assert page.status_code == 200
+        assert page.text == INDEX
+        assert page.headers["cache-control"] == "no-cache"
+        assert "x-request-id" in page.headers
+    asset = web.get("/assets/index-abc123.js")
+    assert asset.text == "console.log('app')"
+    assert "immutable" in asset.headers["cache-control"]
+    assert web.get("/robots.txt").text == "User-agent: *"
+
+
+def test_the_api_and_its_docs_are_untouched(web: TestClient) -> None:
+    assert web.get("/api/v1/health").json()["status"] == "ok"
+    missing = web.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert web.post("/api/v1/no-such-thing").status_code == 404
+    assert web.get("/openapi.json").json()["info"]["title"] == "Bias Bounty"
+    assert web.get("/docs").status_code == 200
+    assert web.post("/rounds/x").status_code in (404, 405)  # only GET/HEAD serve pages
+
+
+def test_no_path_leaves_the_build(web: TestClient) -> None:
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt"):
+        answer = web.get(path)
+        assert "outside the build" not in answer.text
+
+
+def test_without_a_build_the_api_alone_answers(
+    tmp_path: Path, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"frontend_dir": tmp_path / "not-built"}),
+        session_factory=session_factory,
+        store=LocalStore(settings.storage_dir),
+    )
+    client = TestClient(app)
+    assert client.get("/").status_code == 404
+    assert client.get("/api/v1/health").status_code == 200
