@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,49 +17,17 @@ from app.engine.data import infer_schema, prepare_features
 from app.engine.groups import RuleGroup
 from app.engine.models import dump_sklearn_model
 from app.seed import DEMO_RESEARCHER, DEMO_SLUG
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.servers import demo_server
 
 
 @pytest.fixture
-def demo_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BOUNTY_DATABASE_URL": f"sqlite:///{tmp_path / 'bounty.db'}",
-        "BOUNTY_STORAGE_DIR": str(tmp_path / "artifacts"),
-        "BOUNTY_WORKER_POLL_SECONDS": "0.1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    printed = []
-    for line in process.stdout:  # wait for uvicorn to say it listens
-        printed.append(line)
-        if "Uvicorn running on" in line:
-            break
-    else:
-        pytest.fail("the demo exited before serving:\n" + "".join(printed))
-    assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+def demo(tmp_path: Path) -> Iterator[str]:
+    with demo_server(tmp_path, worker_poll_seconds="0.1") as server:
+        yield server.url
 
 
-def test_demo_serves_and_decides_a_pair(demo_server: str) -> None:
-    api = f"{demo_server}/api/v1"
+def test_demo_serves_and_decides_a_pair(demo: str) -> None:
+    api = f"{demo}/api/v1"
     with httpx.Client(timeout=60) as http:
         token = http.post(
             f"{api}/auth/token",
@@ -85,7 +48,7 @@ def test_demo_serves_and_decides_a_pair(demo_server: str) -> None:
             headers=auth,
         )
         assert submitted.status_code == 202, submitted.text
-        events_url = demo_server + submitted.json()["submission"]["url"] + "/events"
+        events_url = demo + submitted.json()["submission"]["url"] + "/events"
         last = None
         with http.stream("GET", events_url, headers=auth) as stream:
             for line in stream.iter_lines():

@@ -1,0 +1,80 @@
+"""Browser tests: Debian's headless Chromium, driven by Playwright, against a real
+``bounty demo`` (API, worker and the built web app) that each test module starts.
+
+Screenshots of the main pages are saved under ``artifacts/screenshots/`` (kept by CI).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from app.core.settings import Settings
+from app.engine.baseline import train_patch_model
+from app.engine.data import infer_schema, prepare_features
+from app.engine.groups import RuleGroup
+from app.engine.models import dump_sklearn_model
+from app.seed import DEMO_SLUG
+from tests.support.servers import DemoServer, demo_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+MAX_MODEL_BYTES = 4_000_000
+"""The e2e server's limit on a model file: a gradient-boosting h for Adult is well under it."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    if not (Settings().frontend_dir / "index.html").is_file():
+        pytest.fail("the web app is not built: run `npm ci --prefix frontend && npm run build`")
+    folder = tmp_path_factory.mktemp("e2e-server")
+    with demo_server(
+        folder, worker_poll_seconds="0.1", max_model_bytes=str(MAX_MODEL_BYTES)
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: DemoServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the whole page as ``artifacts/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def patch_model_file(server: DemoServer, expression: str, folder: Path) -> Path:
+    """A skops h for ``expression`` trained on the demo round's public train split."""
+    raw = httpx.get(f"{server.url}/api/v1/rounds/{DEMO_SLUG}/data/train.parquet", timeout=60)
+    train = pd.read_parquet(io.BytesIO(raw.content))
+    schema = infer_schema(train, "income")
+    mask = RuleGroup.parse(expression, schema).mask(prepare_features(train, schema))
+    path = folder / "h.skops"
+    path.write_bytes(dump_sklearn_model(train_patch_model(train, schema, mask)))
+    return path

@@ -1,0 +1,67 @@
+"""The real server for tests that need one: ``bounty demo`` (API + worker) on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.seed import DEMO_RESEARCHER
+
+
+def free_port() -> int:
+    """A loopback TCP port free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """A running ``bounty demo``: where it answers, and what it printed while starting."""
+
+    url: str
+    printed: str
+
+
+@contextmanager
+def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
+    """Run ``bounty demo`` with its database and artifacts in ``folder``; ``settings`` are
+    extra ``BOUNTY_*`` variables (``max_model_bytes="1000"`` sets BOUNTY_MAX_MODEL_BYTES)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOUNTY_DATABASE_URL": f"sqlite:///{folder / 'bounty.db'}",
+        "BOUNTY_STORAGE_DIR": str(folder / "artifacts"),
+        **{f"BOUNTY_{name.upper()}": value for name, value in settings.items()},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        env=env,
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    printed = []
+    for line in process.stdout:  # wait for uvicorn to say it listens
+        printed.append(line)
+        if "Uvicorn running on" in line:
+            break
+    else:
+        pytest.fail("the demo exited before serving:\n" + "".join(printed))
+    assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
+    try:
+        yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
