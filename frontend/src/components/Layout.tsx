@@ -16,6 +16,7 @@ export function Layout() {
         </Link>
         <nav aria-label="Main">
           <NavLink to="/">Rounds</NavLink>
+          {user?.role === "organizer" && <NavLink to="/organize">Organize</NavLink>}
           {user && <NavLink to="/keys">API keys</NavLink>}
           {user ? (
             <button

@@ -216,7 +216,11 @@ function TeamPanel({ round }: { round: Round }) {
 
   if (!user) return <SignInFirst what="enter this round" />;
   if (user.role === "organizer" && user.id === round.organizer_id) {
-    return <p className="notice">You organize this round.</p>;
+    return (
+      <p className="notice">
+        You organize this round: <Link to={`/rounds/${round.slug}/admin`}>manage it</Link>.
+      </p>
+    );
   }
   if (team.isLoading) return null;
   if (team.data) {

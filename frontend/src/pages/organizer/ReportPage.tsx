@@ -1,0 +1,159 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "react-router-dom";
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+
+import { api, unwrap, type Schemas } from "../../api/client";
+import { EmptyState, ProblemMessage } from "../../components/Problem";
+import { formatNumber } from "../../lib/format";
+
+type Report = Schemas["ClosingReport"];
+
+export function ReportPage() {
+  const { slug = "" } = useParams();
+  const report = useQuery({
+    queryKey: ["report", slug],
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/rounds/{slug}/report", { params: { path: { slug } } })),
+  });
+  if (report.error) return <ProblemMessage error={report.error} />;
+  if (!report.data) return <p>Computing the report (the model is replayed on the sealed test split)…</p>;
+  const r = report.data;
+  return (
+    <article>
+      <p>
+        <Link to={`/rounds/${slug}/admin`}>← manage the round</Link>
+      </p>
+      <h1>Closing report</h1>
+      <p>
+        Round <span className={`badge ${r.status}`}>{r.status}</span>, final model version {r.head_version}.
+        {r.status !== "closed" && " The round is not closed yet: these are the numbers so far."}
+      </p>
+      <Overall report={r} />
+      <Teams report={r} />
+      <Groups report={r} />
+    </article>
+  );
+}
+
+function Overall({ report }: { report: Report }) {
+  const rows = [
+    { split: "holdout (decided on)", ...report.holdout },
+    { split: "test (sealed)", ...report.test },
+  ];
+  return (
+    <section aria-labelledby="overall">
+      <h2 id="overall">Base model vs final model</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">split</th>
+            <th scope="col">base loss</th>
+            <th scope="col">final loss</th>
+            <th scope="col">improvement</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.split}>
+              <th scope="row">{row.split}</th>
+              <td className="num">{formatNumber(row.base)}</td>
+              <td className="num">{formatNumber(row.final)}</td>
+              <td className="num">{formatNumber(row.improvement)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p data-testid="overfitting-gap">
+        Overfitting gap (holdout improvement minus test improvement):{" "}
+        <strong>{formatNumber(report.overfitting_gap)}</strong>. Near zero means the accepted pairs
+        generalize; large and positive means they fit the holdout more than the population.
+      </p>
+    </section>
+  );
+}
+
+function Teams({ report }: { report: Report }) {
+  if (report.teams.length === 0) return <EmptyState title="No team contributed an accepted pair" />;
+  const data = report.teams.map((t) => ({
+    team: t.team,
+    holdout: t.holdout_improvement,
+    test: t.test_improvement ?? 0,
+  }));
+  return (
+    <section aria-labelledby="teams">
+      <h2 id="teams">Each team's contribution (private leaderboard)</h2>
+      <div style={{ width: "100%", height: 260 }}>
+        <ResponsiveContainer>
+          <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="team" />
+            <YAxis width={64} tickFormatter={(v: number) => v.toFixed(3)} />
+            <Tooltip formatter={(v) => (typeof v === "number" ? v.toFixed(5) : String(v))} />
+            <Legend verticalAlign="top" />
+            <Bar dataKey="holdout" name="on the holdout" fill="#1f5fa8" />
+            <Bar dataKey="test" name="replayed on test" fill="#b35900" />
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">team</th>
+            <th scope="col">accepted</th>
+            <th scope="col">holdout improvement</th>
+            <th scope="col">test improvement</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.teams.map((t) => (
+            <tr key={t.team_id}>
+              <th scope="row">{t.team}</th>
+              <td className="num">{t.accepted}</td>
+              <td className="num">{formatNumber(t.holdout_improvement, 5)}</td>
+              <td className="num">{formatNumber(t.test_improvement, 5)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Groups({ report }: { report: Report }) {
+  if (report.groups.length === 0) return null;
+  return (
+    <section aria-labelledby="groups">
+      <h2 id="groups">Accepted groups: loss before and after</h2>
+      <div className="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">team</th>
+              <th scope="col">group</th>
+              <th scope="col">holdout before → after</th>
+              <th scope="col">test before → after</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.groups.map((g) => (
+              <tr key={g.submission_id}>
+                <td>{g.submission_id}</td>
+                <td>{g.team}</td>
+                <td>
+                  <code>{g.group}</code>
+                </td>
+                <td className="num">
+                  {formatNumber(g.holdout_before)} → {formatNumber(g.holdout_after)}
+                </td>
+                <td className="num">
+                  {formatNumber(g.test_before)} → {formatNumber(g.test_after)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,248 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+import { Link, useParams } from "react-router-dom";
+
+import { api, authHeaders, unwrap, type Schemas } from "../../api/client";
+import { ProblemMessage } from "../../components/Problem";
+import { formatDate, formatNumber } from "../../lib/format";
+import { useRound } from "../RoundPage";
+
+type Submission = Schemas["SubmissionOut"];
+type Status = Schemas["SubmissionStatus"];
+type Transition = "open" | "freeze" | "close";
+
+const NEXT: Record<string, Transition[]> = {
+  draft: ["open"],
+  open: ["freeze", "close"],
+  frozen: ["close"],
+  closed: [],
+};
+const CONFIRM: Record<Transition, string> = {
+  open: "Open the round? Participants can then enter and submit.",
+  freeze: "Freeze the round? The leaderboard stops changing; submissions stop.",
+  close: "Close the round? This is final.",
+};
+
+export function RoundAdminPage() {
+  const { slug = "" } = useParams();
+  const round = useRound(slug);
+  const queries = useQueryClient();
+  const lifecycle = useMutation({
+    mutationFn: async (to: Transition) => {
+      const params = { params: { path: { slug } } };
+      if (to === "open") return unwrap(await api.POST("/api/v1/rounds/{slug}/open", params));
+      if (to === "freeze") return unwrap(await api.POST("/api/v1/rounds/{slug}/freeze", params));
+      return unwrap(await api.POST("/api/v1/rounds/{slug}/close", params));
+    },
+    onSuccess: () => queries.invalidateQueries({ queryKey: ["round", slug] }),
+  });
+  if (round.error) return <ProblemMessage error={round.error} />;
+  if (!round.data) return <p>Loading…</p>;
+  const r = round.data;
+  return (
+    <section>
+      <p>
+        <Link to={`/rounds/${slug}`}>← the round's public page</Link>
+      </p>
+      <h1>Manage “{r.title}”</h1>
+      <p>
+        <span className={`badge ${r.status}`}>{r.status}</span> · model version {r.head_version}
+      </p>
+      <div className="actions">
+        {(NEXT[r.status] ?? []).map((to) => (
+          <button
+            key={to}
+            type="button"
+            onClick={() => window.confirm(CONFIRM[to]) && lifecycle.mutate(to)}
+            disabled={lifecycle.isPending}
+          >
+            {to[0]!.toUpperCase() + to.slice(1)}
+          </button>
+        ))}
+        {r.status === "draft" && <Link to={`/rounds/${slug}/setup`}>Continue setting up</Link>}
+        {r.status !== "draft" && <ExportButton slug={slug} />}
+        {r.status !== "draft" && <Link to={`/rounds/${slug}/report`}>Closing report</Link>}
+      </div>
+      <ProblemMessage error={lifecycle.error} />
+      {r.status !== "draft" && <AllSubmissions slug={slug} />}
+    </section>
+  );
+}
+
+/** Download the model bundle (the API needs the bearer token, so fetch it as a blob). */
+function ExportButton({ slug }: { slug: string }) {
+  const [error, setError] = useState<unknown>(null);
+  async function download() {
+    setError(null);
+    const response = await fetch(`/api/v1/rounds/${slug}/export`, { headers: authHeaders() });
+    if (!response.ok) {
+      setError(new Error((await response.json()).detail ?? "the export failed"));
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = Object.assign(document.createElement("a"), { href: url, download: `${slug}-model.zip` });
+    link.click();
+    URL.revokeObjectURL(url);
+  }
+  return (
+    <>
+      <button type="button" onClick={() => void download()}>
+        Export the model bundle
+      </button>
+      <ProblemMessage error={error} />
+    </>
+  );
+}
+
+function AllSubmissions({ slug }: { slug: string }) {
+  const [status, setStatus] = useState<Status | "">("");
+  const [outcome, setOutcome] = useState("");
+  const [search, setSearch] = useState("");
+  const list = useQuery({
+    queryKey: ["all-submissions", slug, status, outcome],
+    refetchInterval: 5_000,
+    queryFn: async () =>
+      unwrap(
+        await api.GET("/api/v1/rounds/{slug}/submissions", {
+          params: {
+            path: { slug },
+            query: { status: status || undefined, outcome: outcome || undefined, limit: 500 },
+          },
+        }),
+      ),
+  });
+  const shown = useMemo(() => {
+    const needle = search.trim().toLowerCase();
+    return (list.data ?? []).filter(
+      (s) =>
+        !needle ||
+        (s.group_expression ?? "").toLowerCase().includes(needle) ||
+        s.note.toLowerCase().includes(needle) ||
+        String(s.id) === needle,
+    );
+  }, [list.data, search]);
+  return (
+    <section aria-labelledby="all">
+      <h2 id="all">All submissions</h2>
+      <form className="inline" onSubmit={(e) => e.preventDefault()} role="search">
+        <div className="field">
+          <label htmlFor="status">Status</label>
+          <select id="status" value={status} onChange={(e) => setStatus(e.target.value as Status | "")}>
+            <option value="">any</option>
+            {["queued", "running", "evaluated", "decided"].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="outcome">Verdict</label>
+          <select id="outcome" value={outcome} onChange={(e) => setOutcome(e.target.value)}>
+            <option value="">any</option>
+            {["accepted", "rejected", "invalid", "disqualified"].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="search">Search groups and notes</label>
+          <input id="search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        </div>
+      </form>
+      <ProblemMessage error={list.error} />
+      <div className="scroll">
+        <table>
+          <caption>{shown.length} submissions</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">team</th>
+              <th scope="col">group</th>
+              <th scope="col">submitted</th>
+              <th scope="col">verdict</th>
+              <th scope="col">holdout score</th>
+              <th scope="col"></th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((s) => (
+              <SubmissionRow key={s.id} submission={s} slug={slug} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: string }) {
+  const queries = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const [reason, setReason] = useState("");
+  const disqualify = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/v1/submissions/{submission_id}/disqualify", {
+          params: { path: { submission_id: s.id } },
+          body: { reason },
+        }),
+      ),
+    onSuccess: () => {
+      setAsking(false);
+      void queries.invalidateQueries({ queryKey: ["all-submissions", slug] });
+      void queries.invalidateQueries({ queryKey: ["round", slug] });
+    },
+  });
+  const replay = disqualify.data?.replay;
+  return (
+    <tr>
+      <td>{s.id}</td>
+      <td>{s.team_id}</td>
+      <td>{s.group_kind === "rule" ? <code>{s.group_expression}</code> : "group model"}</td>
+      <td>{formatDate(s.created_at)}</td>
+      <td>
+        {s.verdict ? <span className={`badge ${s.verdict.outcome}`}>{s.verdict.outcome}</span> : s.status}
+        {s.verdict && <div className="hint">{s.verdict.reason.replaceAll("_", " ")}</div>}
+      </td>
+      <td className="num">{formatNumber(s.verdict?.holdout?.score, 6)}</td>
+      <td>
+        {!s.disqualified && !asking && (
+          <button type="button" onClick={() => setAsking(true)}>
+            Disqualify…
+          </button>
+        )}
+        {asking && (
+          <form
+            role="dialog"
+            aria-label={`Disqualify submission ${s.id}`}
+            onSubmit={(e) => {
+              e.preventDefault();
+              disqualify.mutate();
+            }}
+          >
+            <p>
+              The round is replayed without it: later verdicts and the model may change. This is
+              recorded in the audit log.
+            </p>
+            <label htmlFor={`reason-${s.id}`}>Reason (shown to the team)</label>
+            <input id={`reason-${s.id}`} value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={500} />
+            <div className="actions">
+              <button type="submit" disabled={disqualify.isPending}>
+                Disqualify submission {s.id}
+              </button>
+              <button type="button" onClick={() => setAsking(false)}>
+                Cancel
+              </button>
+            </div>
+            <ProblemMessage error={disqualify.error} />
+          </form>
+        )}
+        {replay && (
+          <p role="status" className="hint">
+            Replayed: model version {replay.head_version_before} → {replay.head_version_after};{" "}
+            {replay.changed_submissions.length} verdict(s) changed.
+          </p>
+        )}
+      </td>
+    </tr>
+  );
+}

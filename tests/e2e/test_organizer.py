@@ -1,0 +1,105 @@
+"""An organizer in a real browser: create a round on Adult through the wizard and open it;
+then, on a round with a submission, disqualify it (seeing the replay), export the model bundle
+and read the closing report."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from app.engine.datasets.adult import load_adult
+from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from tests.e2e.conftest import patch_model_file, screenshot
+from tests.support.servers import DemoServer
+
+
+def _sign_in(page: Page, email: str, password: str, then: str) -> None:
+    page.goto(f"/signin?next={then}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(then) + "$"))
+
+
+def test_an_organizer_creates_and_opens_a_round_on_adult_with_the_wizard(
+    page: Page, tmp_path: Path
+) -> None:
+    data = tmp_path / "adult.csv"
+    load_adult().to_csv(data, index=False)
+    page.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(page, *DEMO_ORGANIZER, then="/organize")
+    page.get_by_role("link", name="New round").click()
+
+    page.get_by_label("Title").fill("Income, winter 2026")
+    page.get_by_label("Description").fill("Find where the **income** model fails.")
+    page.get_by_label("Alpha: the smallest improvement accepted").fill("0.002")
+    page.get_by_label("Submissions per team per day").fill("20")
+    screenshot(page, "wizard-rules")
+    page.get_by_role("button", name="Create the draft round").click()
+
+    expect(page).to_have_url(re.compile(r"/rounds/income-winter-2026/setup$"))
+    page.get_by_label("Table (CSV or Parquet), split at random").set_input_files(data)
+    expect(page.get_by_label("Label column")).to_have_value("income")  # from the CSV header
+    page.get_by_label("Holdout (decides)").fill("0.25")
+    page.get_by_label("Test (sealed)").fill("0.15")
+    page.get_by_role("button", name="Upload and split").click()
+    meaning = page.get_by_test_id("alpha-meaning")
+    expect(meaning).to_contain_text("Holdout: 12,2")  # a quarter of Adult's 48,842 rows
+    expect(meaning).to_contain_text("rows")
+    screenshot(page, "wizard-data")
+
+    page.get_by_role("button", name="Train the default model on the train split").click()
+    expect(page.get_by_role("heading", name="Open")).to_be_visible(timeout=120_000)
+    page.get_by_role("button", name="Open the round").click()
+
+    expect(page).to_have_url(re.compile(r"/rounds/income-winter-2026/admin$"))
+    expect(page.locator(".badge.open").first).to_be_visible()
+    screenshot(page, "admin-new-round")
+    page.get_by_role("link", name="← the round's public page").click()
+    expect(page.get_by_role("strong").filter(has_text="income")).to_be_visible()  # Markdown
+
+
+def test_an_organizer_disqualifies_exports_and_reads_the_report(
+    page: Page, server: DemoServer, tmp_path: Path
+) -> None:
+    api = f"{server.url}/api/v1"
+    login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
+    token = httpx.post(f"{api}/auth/token", data=login).json()["access_token"]
+    h = patch_model_file(server, "capital_gain > 0", tmp_path).read_bytes()
+    submitted = httpx.post(
+        f"{api}/rounds/{DEMO_SLUG}/submissions",
+        data={"group_expression": "capital_gain > 0"},
+        files={"model": ("h.skops", h)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert submitted.status_code == 202, submitted.text
+    sub_id = submitted.json()["submission"]["id"]
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(page, *DEMO_ORGANIZER, then=f"/rounds/{DEMO_SLUG}/admin")
+    row = page.locator("tr", has=page.get_by_role("cell", name=str(sub_id), exact=True))
+    expect(row).to_contain_text("accepted", timeout=90_000)  # refreshed as the worker decides
+    screenshot(page, "admin-submissions")
+
+    row.get_by_role("button", name="Disqualify…").click()
+    dialog = page.get_by_role("dialog", name=f"Disqualify submission {sub_id}")
+    dialog.get_by_label("Reason (shown to the team)").fill("the group was copied")
+    dialog.get_by_role("button", name=f"Disqualify submission {sub_id}").click()
+    expect(row.get_by_role("status")).to_contain_text("Replayed: model version 1 → 0")
+    expect(row).to_contain_text("disqualified")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the model bundle").click()
+    bundle = Path(download.value.path())
+    assert zipfile.is_zipfile(io.BytesIO(bundle.read_bytes()))
+
+    page.get_by_role("link", name="Closing report").click()
+    expect(page.get_by_role("heading", name="Closing report")).to_be_visible()
+    expect(page.get_by_test_id("overfitting-gap")).to_contain_text("0.0000")  # nothing accepted
+    screenshot(page, "report")
