@@ -43,7 +43,8 @@ export function LossChart({ versions }: { versions: HistoryPoint[] }) {
         Loss of the model after each accepted submission
         {hasHoldout ? "" : " (this round does not disclose holdout numbers; train loss shown)"}.
       </figcaption>
-      <table className="sr-only">
+      <div className="sr-only">
+      <table>
         <caption>Loss by model version</caption>
         <thead>
           <tr>
@@ -62,6 +63,7 @@ export function LossChart({ versions }: { versions: HistoryPoint[] }) {
           ))}
         </tbody>
       </table>
+      </div>
     </figure>
   );
 }

@@ -136,9 +136,11 @@ function Data({ round }: { round: Round }) {
                   </th>
                   <td>{f.kind}</td>
                   <td>
-                    {f.kind === "categorical"
-                      ? (f.categories ?? []).join(", ")
-                      : `${f.min ?? "?"} to ${f.max ?? "?"}`}
+                    {f.kind === "categorical" ? (
+                      <Categories values={f.categories ?? []} />
+                    ) : (
+                      `${f.min ?? "?"} to ${f.max ?? "?"}`
+                    )}
                   </td>
                 </tr>
               ))}
@@ -147,6 +149,21 @@ function Data({ round }: { round: Round }) {
         </div>
       )}
     </>
+  );
+}
+
+const SHOWN_CATEGORIES = 6;
+
+/** A feature's categories: the first few, the rest behind a disclosure. */
+function Categories({ values }: { values: string[] }) {
+  if (values.length <= SHOWN_CATEGORIES + 2) return <>{values.join(", ")}</>;
+  return (
+    <details>
+      <summary>
+        {values.slice(0, SHOWN_CATEGORIES).join(", ")} and {values.length - SHOWN_CATEGORIES} more
+      </summary>
+      {values.slice(SHOWN_CATEGORIES).join(", ")}
+    </details>
   );
 }
 
