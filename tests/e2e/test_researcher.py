@@ -8,6 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from app.seed import DEMO_SLUG
@@ -109,3 +110,25 @@ def test_a_malformed_rule_and_an_oversized_file_show_their_errors_in_place(
     expect(page.get_by_label("Group rule")).to_have_value("age >= 50 and capital_gain > 0")
     page.reload()
     expect(page.get_by_test_id("quota")).to_have_text(quota)  # refused uploads cost nothing
+
+
+def test_an_api_key_is_shown_once_works_and_is_revoked(page: Page, server: DemoServer) -> None:
+    _sign_up_with_team(page, "Scripters")
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_text("No keys yet")).to_be_visible()
+    page.get_by_label("Name").fill("laptop")
+    page.get_by_label("Expires after (days, empty for never)").fill("30")
+    page.get_by_role("button", name="Create key").click()
+    key = page.get_by_test_id("new-key").inner_text()
+    assert key.startswith("bbk_")
+    me = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.json()["display_name"] == "Ada Browser"
+    page.reload()
+    expect(page.get_by_test_id("new-key")).to_have_count(0)  # shown once
+    expect(page.get_by_role("rowheader", name="laptop")).to_be_visible()
+    screenshot(page, "api-keys")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("cell", name="revoked")).to_be_visible()
+    gone = httpx.get(f"{server.url}/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert gone.status_code == 401
