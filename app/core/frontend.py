@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ASSET_CACHE = "public, max-age=31536000, immutable"
-API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json")
+API_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json")
+
+
+def _is_api(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
 
 
 class WebAppMiddleware:
@@ -27,23 +31,25 @@ class WebAppMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or path == "/api"
-            or path.startswith(API_PATHS)
-        ):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or _is_api(path):
             await self.app(scope, receive, send)
             return
-        await self._file_for(path)(scope, receive, send)
+        await self._answer(path)(scope, receive, send)
 
-    def _file_for(self, path: str) -> FileResponse:
+    def _answer(self, path: str) -> Response:
         relative = path.lstrip("/")
-        if relative:
-            file = (self.root / relative).resolve()
-            if file.is_file() and file.is_relative_to(self.root):
-                cache = ASSET_CACHE if relative.startswith("assets/") else "no-cache"
-                return FileResponse(file, headers={"Cache-Control": cache})
+        try:
+            file = (self.root / relative).resolve() if relative else self.index
+        except (OSError, ValueError):  # e.g. an embedded NUL byte
+            file = None
+        if file is not None and file.is_file() and file.is_relative_to(self.root):
+            in_assets = file.is_relative_to(self.root / "assets")
+            return FileResponse(
+                file, headers={"Cache-Control": ASSET_CACHE if in_assets else "no-cache"}
+            )
+        if relative.startswith("assets/") or "." in relative.rsplit("/", 1)[-1]:
+            # A missing file (an old asset, a favicon): 404, not the app's page as that file.
+            return PlainTextResponse("not found", status_code=404)
         return FileResponse(self.index, headers={"Cache-Control": "no-cache"})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -118,9 +118,11 @@ def check_loss_clip(loss: LossKind, clip: float | None) -> None:
 
 
 def check_schedule(opens_at: datetime | None, closes_at: datetime | None) -> None:
-    """Refuse a schedule that closes before it opens."""
+    """Refuse a schedule that closes before it opens, or has closed already."""
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         raise ValueError("closes_at must be later than opens_at")
+    if closes_at is not None and closes_at <= datetime.now(UTC):
+        raise ValueError("closes_at is in the past")
 
 
 class RoundCreate(BaseModel):

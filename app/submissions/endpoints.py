@@ -249,7 +249,9 @@ def list_submissions(
     user: CurrentUser,
     session: SessionDep,
     status: Annotated[SubmissionStatus | None, Query()] = None,
-    outcome: Annotated[str | None, Query(pattern="^(accepted|rejected|invalid)$")] = None,
+    outcome: Annotated[
+        str | None, Query(pattern="^(accepted|rejected|invalid|disqualified)$")
+    ] = None,
     team_id: Annotated[int | None, Query(description="Organizers only.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[

@@ -56,9 +56,19 @@ def test_the_api_and_its_docs_are_untouched(web: TestClient) -> None:
 
 
 def test_no_path_leaves_the_build(web: TestClient) -> None:
-    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt"):
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt", "/%00"):
         answer = web.get(path)
+        assert answer.status_code in (200, 404)
         assert "outside the build" not in answer.text
+
+
+def test_missing_files_are_404_and_only_assets_are_cached_for_long(web: TestClient) -> None:
+    assert web.get("/assets/index-old.js").status_code == 404
+    assert web.get("/favicon.ico").status_code == 404
+    assert web.get("/docsx").text == INDEX  # an app route, not the API's docs
+    assert web.get("/docs/oauth2-redirect").status_code == 200
+    index_via_assets = web.get("/assets/../index.html")
+    assert "immutable" not in index_via_assets.headers.get("cache-control", "")
 
 
 def test_without_a_build_the_api_alone_answers(

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import pickle
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.audit import AuditEvent
+from app.core.db import utcnow
 from app.core.settings import Settings
 from app.engine.baseline import train_default_model
 from app.engine.data import infer_schema
 from app.engine.models import dump_sklearn_model
+from app.rounds.models import Round
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, open_round, synthetic_frame, upload_dataset
 
@@ -150,9 +153,21 @@ def test_lifecycle_transitions_and_refusals(
     assert [v["version"] for v in versions] == [0]
 
 
-def test_open_refuses_a_schedule_that_already_ended(client: TestClient, organizer: Account) -> None:
-    slug = draft_with_data(client, organizer, closes_at="2001-01-01T00:00:00Z")
+def test_a_schedule_that_already_ended_is_refused_at_creation_and_at_opening(
+    client: TestClient, organizer: Account, db: Session
+) -> None:
+    past = client.post(
+        "/api/v1/rounds",
+        json={"title": "Late", "closes_at": "2001-01-01T00:00:00Z"},
+        headers=organizer.headers,
+    )
+    assert past.status_code == 422
+    assert "in the past" in str(past.json()["errors"])
+    slug = draft_with_data(client, organizer, closes_at="2999-01-01T00:00:00Z")
     client.post(f"/api/v1/rounds/{slug}/base-model/default", headers=organizer.headers)
+    # Time passes: the closing date is behind us by the time the organizer opens the round.
+    db.execute(update(Round).where(Round.slug == slug).values(closes_at=utcnow() - timedelta(1)))
+    db.flush()
     response = client.post(f"/api/v1/rounds/{slug}/open", headers=organizer.headers)
     assert response.status_code == 409
     assert response.json()["type"] == "/problems/schedule-passed"
