@@ -87,7 +87,7 @@ def test_an_organizer_disqualifies_exports_and_reads_the_report(
     expect(row).to_contain_text("accepted", timeout=90_000)  # refreshed as the worker decides
     screenshot(page, "admin-submissions")
 
-    row.get_by_role("button", name="Disqualify…").click()
+    row.get_by_role("button", name=f"Disqualify submission {sub_id}…").click()
     dialog = page.get_by_role("dialog", name=f"Disqualify submission {sub_id}")
     dialog.get_by_label("Reason (shown to the team)").fill("the group was copied")
     dialog.get_by_role("button", name=f"Disqualify submission {sub_id}").click()

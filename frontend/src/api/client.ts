@@ -23,11 +23,23 @@ export function authHeaders(): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
+/** Dispatched on ``window`` when the server refuses the signed-in user's token. */
+export const SESSION_EXPIRED = "bias-bounty:session-expired";
+
+/** Tell the app that the token was refused, if this answer says so. */
+export function noticeRefusedToken(status: number, sentToken: boolean): void {
+  if (status === 401 && sentToken) window.dispatchEvent(new Event(SESSION_EXPIRED));
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
     const token = tokenStore.get();
     if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
+  },
+  onResponse({ request, response }) {
+    noticeRefusedToken(response.status, request.headers.has("Authorization"));
+    return response;
   },
 };
 

@@ -1,6 +1,6 @@
 // Multipart uploads with progress: fetch cannot report upload progress, XMLHttpRequest can.
 
-import { ApiError, authHeaders, fallbackProblem, type Problem } from "./client";
+import { ApiError, authHeaders, fallbackProblem, noticeRefusedToken, type Problem } from "./client";
 
 export interface UploadProgress {
   loaded: number;
@@ -24,6 +24,7 @@ export function upload<T>(
       if (event.lengthComputable) onProgress?.({ loaded: event.loaded, total: event.total });
     };
     xhr.onload = () => {
+      noticeRefusedToken(xhr.status, "Authorization" in authHeaders());
       let body: unknown = null;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;

@@ -1,4 +1,11 @@
-import { ApiError, messageOf } from "../api/client";
+import { ApiError, messageOf, type ProblemCause } from "../api/client";
+
+/** The input a cause is about: its field, or the last part of its location. */
+export function fieldOf(cause: ProblemCause): string | null {
+  if (cause.field) return cause.field;
+  const last = (cause.location ?? []).at(-1);
+  return last === undefined || last === "body" ? null : String(last);
+}
 
 /** An error from the API as a human message, announced to screen readers. */
 export function ProblemMessage({ error, id }: { error: unknown; id?: string }) {
@@ -12,7 +19,7 @@ export function ProblemMessage({ error, id }: { error: unknown; id?: string }) {
         <ul>
           {extra.map((c, i) => (
             <li key={i}>
-              {c.field ? <code>{c.field}</code> : null} {c.message}
+              {fieldOf(c) ? <code>{fieldOf(c)}</code> : null} {c.message}
             </li>
           ))}
         </ul>

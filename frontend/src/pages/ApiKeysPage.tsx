@@ -63,7 +63,7 @@ export function ApiKeysPage() {
       </form>
       <ProblemMessage error={create.error ?? revoke.error} />
       {created && (
-        <div className="notice" role="status">
+        <div className="notice">
           <p>
             Your new key <strong>{created.name}</strong>. Copy it now: it is shown only once.
           </p>
@@ -72,8 +72,12 @@ export function ApiKeysPage() {
             <button
               type="button"
               onClick={async () => {
-                await navigator.clipboard.writeText(created.key);
-                setCopied(true);
+                try {
+                  await navigator.clipboard.writeText(created.key);
+                  setCopied(true);
+                } catch {
+                  window.getSelection()?.selectAllChildren(document.querySelector("[data-testid=new-key]")!);
+                }
               }}
             >
               {copied ? "Copied" : "Copy"}

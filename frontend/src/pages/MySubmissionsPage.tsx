@@ -6,7 +6,7 @@ import { useAuth } from "../auth/AuthContext";
 import { SignInFirst } from "../components/Layout";
 import { EmptyState, ProblemMessage } from "../components/Problem";
 import { formatDate } from "../lib/format";
-import { StatusLine, useLiveSubmission } from "./SubmissionPage";
+import { StatusLine } from "./SubmissionPage";
 
 export function MySubmissionsPage() {
   const { slug = "" } = useParams();
@@ -14,6 +14,10 @@ export function MySubmissionsPage() {
   const list = useQuery({
     queryKey: ["submissions", slug, user?.id],
     enabled: user !== null,
+    // One request for the whole list while anything is undecided (a stream per row would use
+    // up the browser's connections to the server).
+    refetchInterval: (query) =>
+      (query.state.data ?? []).some((s) => s.status !== "decided") ? 2_000 : false,
     queryFn: async () =>
       unwrap(
         await api.GET("/api/v1/rounds/{slug}/submissions", { params: { path: { slug } } }),
@@ -36,16 +40,13 @@ export function MySubmissionsPage() {
         </EmptyState>
       )}
       <ol className="submissions" reversed>
-        {list.data?.map((s) => <Row key={s.id} initial={s} />)}
+        {list.data?.map((s) => <Row key={s.id} submission={s} />)}
       </ol>
     </section>
   );
 }
 
-/** One submission, following its status live while it is not decided. */
-function Row({ initial }: { initial: Schemas["SubmissionOut"] }) {
-  const live = useLiveSubmission(initial.id, initial);
-  const s = live.data ?? initial;
+function Row({ submission: s }: { submission: Schemas["SubmissionOut"] }) {
   return (
     <li>
       <Link to={`/submissions/${s.id}`}>#{s.id}</Link>{" "}

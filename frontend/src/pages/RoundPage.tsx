@@ -266,10 +266,11 @@ function TeamPanel({ round }: { round: Round }) {
     );
   }
   if (round.status !== "open") return <p className="notice">This round is {round.status}.</p>;
-  return <JoinOrCreate slug={round.slug} onDone={refresh} />;
+  return <JoinOrCreate round={round} onDone={refresh} />;
 }
 
-function JoinOrCreate({ slug, onDone }: { slug: string; onDone: () => void }) {
+function JoinOrCreate({ round, onDone }: { round: Round; onDone: () => void }) {
+  const slug = round.slug;
   const create = useMutation({
     mutationFn: async (name: string) =>
       unwrap(
@@ -285,6 +286,7 @@ function JoinOrCreate({ slug, onDone }: { slug: string; onDone: () => void }) {
       unwrap(await api.POST("/api/v1/teams/join", { body: { invite_code } })),
     onSuccess: onDone,
   });
+  const elsewhere = join.data && join.data.round_id !== round.id ? join.data : null;
   const [name, setName] = useState("");
   const [code, setCode] = useState("");
   const submitCreate = (e: FormEvent) => {
@@ -330,6 +332,12 @@ function JoinOrCreate({ slug, onDone }: { slug: string; onDone: () => void }) {
           <button type="submit" disabled={join.isPending}>
             Join team
           </button>
+          {elsewhere && (
+            <p className="notice" role="status">
+              That code belongs to a team of another round: you joined “{elsewhere.name}” there.{" "}
+              <Link to="/">See the rounds</Link>.
+            </p>
+          )}
         </form>
       </div>
     </section>

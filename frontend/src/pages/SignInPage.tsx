@@ -6,11 +6,21 @@ import { useAuth } from "../auth/AuthContext";
 import { ProblemMessage } from "../components/Problem";
 import { useAction } from "../lib/useAction";
 
+/** Where ``next`` leads, if it is a page of this site; else the home page. */
+export function safeNext(next: string | null): string {
+  if (!next) return "/";
+  try {
+    const url = new URL(next, window.location.origin);
+    return url.origin === window.location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
+}
+
 function useAfterSignIn() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
-  const next = params.get("next");
-  return () => navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+  return () => navigate(safeNext(params.get("next")));
 }
 
 export function SignInPage() {

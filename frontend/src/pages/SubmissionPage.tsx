@@ -6,6 +6,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { followSubmission } from "../api/events";
 import { ProblemMessage } from "../components/Problem";
 import { formatDate, formatNumber } from "../lib/format";
+import { useRound } from "./RoundPage";
 
 type Submission = Schemas["SubmissionOut"];
 type Stats = Schemas["SplitStatsOut"];
@@ -18,11 +19,10 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 /** Keep the cached submission current from its event stream until it is decided. */
-export function useLiveSubmission(id: number, initial?: Submission) {
+export function useLiveSubmission(id: number) {
   const queries = useQueryClient();
   const query = useQuery({
     queryKey: ["submission", id],
-    initialData: initial,
     queryFn: async () =>
       unwrap(
         await api.GET("/api/v1/submissions/{submission_id}", {
@@ -30,17 +30,19 @@ export function useLiveSubmission(id: number, initial?: Submission) {
         }),
       ),
   });
+  const loaded = query.data !== undefined;
   const decided = query.data?.status === "decided";
   useEffect(() => {
-    if (decided || !query.data) return;
+    if (decided || !loaded) return;
     return followSubmission(id, (live) => {
       queries.setQueryData(["submission", id], live);
       if (live.status === "decided") {
-        void queries.invalidateQueries({ queryKey: ["leaderboard", live.round] });
-        void queries.invalidateQueries({ queryKey: ["history", live.round] });
+        for (const key of ["leaderboard", "history", "feature-usage", "submissions", "quota"]) {
+          void queries.invalidateQueries({ queryKey: [key, live.round] });
+        }
       }
     });
-  }, [id, decided, query.data, queries]);
+  }, [id, decided, loaded, queries]);
   return query;
 }
 
@@ -84,12 +86,19 @@ export function StatusLine({ submission }: { submission: Submission }) {
   );
 }
 
-function StatsTable({ train, holdout }: { train?: Stats | null; holdout?: Stats | null }) {
-  const rows: [string, (s: Stats) => string][] = [
+interface StatsProps {
+  train?: Stats | null;
+  holdout?: Stats | null;
+  /** Decimals of the holdout numbers: what the round discloses (4 when rounded). */
+  holdoutDigits: number;
+}
+
+function StatsTable({ train, holdout, holdoutDigits }: StatsProps) {
+  const rows: [string, (s: Stats, digits: number) => string][] = [
     ["rows in the group", (s) => s.n_group.toLocaleString("en")],
-    ["group loss before", (s) => formatNumber(s.group_loss_before)],
-    ["group loss with h", (s) => formatNumber(s.group_loss_after)],
-    ["score (loss reduction on the split)", (s) => formatNumber(s.score, 6)],
+    ["group loss before", (s, d) => formatNumber(s.group_loss_before, d)],
+    ["group loss with h", (s, d) => formatNumber(s.group_loss_after, d)],
+    ["score (loss reduction on the split)", (s, d) => formatNumber(s.score, d)],
   ];
   return (
     <table>
@@ -105,8 +114,8 @@ function StatsTable({ train, holdout }: { train?: Stats | null; holdout?: Stats 
         {rows.map(([label, show]) => (
           <tr key={label}>
             <th scope="row">{label}</th>
-            <td className="num">{train ? show(train) : "—"}</td>
-            <td className="num">{holdout ? show(holdout) : "not disclosed"}</td>
+            <td className="num">{train ? show(train, 6) : "—"}</td>
+            <td className="num">{holdout ? show(holdout, holdoutDigits) : "not disclosed"}</td>
           </tr>
         ))}
       </tbody>
@@ -116,6 +125,8 @@ function StatsTable({ train, holdout }: { train?: Stats | null; holdout?: Stats 
 
 function Verdict({ submission }: { submission: Submission }) {
   const v = submission.verdict!;
+  const round = useRound(submission.round);
+  const holdoutDigits = round.data?.rules.disclosure === "exact" ? 8 : 4;
   return (
     <section aria-labelledby="verdict">
       <h2 id="verdict">Verdict</h2>
@@ -133,7 +144,9 @@ function Verdict({ submission }: { submission: Submission }) {
           </>
         )}
       </dl>
-      {(v.train || v.holdout) && <StatsTable train={v.train} holdout={v.holdout} />}
+      {(v.train || v.holdout) && (
+        <StatsTable train={v.train} holdout={v.holdout} holdoutDigits={holdoutDigits} />
+      )}
       {(v.repairs ?? []).length > 0 && (
         <>
           <h3>Repairs it caused</h3>

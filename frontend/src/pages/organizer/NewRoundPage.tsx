@@ -180,7 +180,8 @@ function DataStep({ round }: { round: Round }) {
 
   async function choose(chosen: File | null) {
     setFile(chosen);
-    setColumns(chosen && !chosen.name.endsWith(".parquet") ? await csvColumns(chosen) : []);
+    // Only a plain CSV can be read here; for Parquet or gzip the label is typed in.
+    setColumns(chosen && chosen.name.toLowerCase().endsWith(".csv") ? await csvColumns(chosen) : []);
   }
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -193,6 +194,7 @@ function DataStep({ round }: { round: Round }) {
     try {
       setResult(await upload<Dataset>(`/api/v1/rounds/${round.slug}/dataset`, form, setProgress));
       await queries.invalidateQueries({ queryKey: ["round", round.slug] });
+      await queries.invalidateQueries({ queryKey: ["schema", round.slug] });
     } catch (e) {
       setError(e);
     } finally {
@@ -219,7 +221,7 @@ function DataStep({ round }: { round: Round }) {
       <div className="field">
         <label htmlFor="label">Label column</label>
         {columns.length > 0 ? (
-          <select id="label" name="label" defaultValue={columns[columns.length - 1]}>
+          <select id="label" name="label" key={columns.join(",")} defaultValue={columns[columns.length - 1]}>
             {columns.map((c) => (
               <option key={c}>{c}</option>
             ))}
@@ -322,6 +324,7 @@ function OpenStep({ round }: { round: Round }) {
       unwrap(await api.POST("/api/v1/rounds/{slug}/open", { params: { path: { slug: round.slug } } })),
     onSuccess: async () => {
       await queries.invalidateQueries({ queryKey: ["round", round.slug] });
+      await queries.invalidateQueries({ queryKey: ["rounds"] });
       navigate(`/rounds/${round.slug}/admin`);
     },
   });

@@ -77,7 +77,7 @@ function Teams({ report }: { report: Report }) {
   const data = report.teams.map((t) => ({
     team: t.team,
     holdout: t.holdout_improvement,
-    test: t.test_improvement ?? 0,
+    test: t.test_improvement ?? undefined,
   }));
   return (
     <section aria-labelledby="teams">

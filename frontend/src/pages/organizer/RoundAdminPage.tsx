@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 
-import { api, authHeaders, unwrap, type Schemas } from "../../api/client";
+import { api, authHeaders, noticeRefusedToken, unwrap, type Schemas } from "../../api/client";
+import { useAction } from "../../lib/useAction";
 import { ProblemMessage } from "../../components/Problem";
 import { formatDate, formatNumber } from "../../lib/format";
 import { useRound } from "../RoundPage";
@@ -34,7 +35,12 @@ export function RoundAdminPage() {
       if (to === "freeze") return unwrap(await api.POST("/api/v1/rounds/{slug}/freeze", params));
       return unwrap(await api.POST("/api/v1/rounds/{slug}/close", params));
     },
-    onSuccess: () => queries.invalidateQueries({ queryKey: ["round", slug] }),
+    onSuccess: async () => {
+      for (const key of ["round", "leaderboard", "history"]) {
+        await queries.invalidateQueries({ queryKey: [key, slug] });
+      }
+      await queries.invalidateQueries({ queryKey: ["rounds"] });
+    },
   });
   if (round.error) return <ProblemMessage error={round.error} />;
   if (!round.data) return <p>Loading…</p>;
@@ -71,23 +77,28 @@ export function RoundAdminPage() {
 
 /** Download the model bundle (the API needs the bearer token, so fetch it as a blob). */
 function ExportButton({ slug }: { slug: string }) {
-  const [error, setError] = useState<unknown>(null);
-  async function download() {
-    setError(null);
-    const response = await fetch(`/api/v1/rounds/${slug}/export`, { headers: authHeaders() });
-    if (!response.ok) {
-      setError(new Error((await response.json()).detail ?? "the export failed"));
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = Object.assign(document.createElement("a"), { href: url, download: `${slug}-model.zip` });
-    link.click();
-    URL.revokeObjectURL(url);
-  }
+  const { busy, error, run } = useAction();
+  const download = () =>
+    run(async () => {
+      const response = await fetch(`/api/v1/rounds/${slug}/export`, { headers: authHeaders() });
+      noticeRefusedToken(response.status, true);
+      if (!response.ok) {
+        const problem: unknown = await response.json().catch(() => null);
+        const detail = (problem as { detail?: string } | null)?.detail;
+        throw new Error(detail ?? `the export failed (${response.status})`);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement("a"), {
+        href: url,
+        download: `${slug}-model.zip`,
+      });
+      link.click();
+      window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    });
   return (
     <>
-      <button type="button" onClick={() => void download()}>
-        Export the model bundle
+      <button type="button" onClick={() => void download()} disabled={busy}>
+        {busy ? "Exporting…" : "Export the model bundle"}
       </button>
       <ProblemMessage error={error} />
     </>
@@ -178,6 +189,11 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
   const queries = useQueryClient();
   const [asking, setAsking] = useState(false);
   const [reason, setReason] = useState("");
+  const trigger = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    setAsking(false);
+    window.setTimeout(() => trigger.current?.focus(), 0);
+  };
   const disqualify = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -187,9 +203,10 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
         }),
       ),
     onSuccess: () => {
-      setAsking(false);
-      void queries.invalidateQueries({ queryKey: ["all-submissions", slug] });
-      void queries.invalidateQueries({ queryKey: ["round", slug] });
+      close();
+      for (const key of ["all-submissions", "round", "leaderboard", "history", "feature-usage"]) {
+        void queries.invalidateQueries({ queryKey: [key, slug] });
+      }
     },
   });
   const replay = disqualify.data?.replay;
@@ -206,7 +223,12 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
       <td className="num">{formatNumber(s.verdict?.holdout?.score, 6)}</td>
       <td>
         {!s.disqualified && !asking && (
-          <button type="button" onClick={() => setAsking(true)}>
+          <button
+            type="button"
+            ref={trigger}
+            aria-label={`Disqualify submission ${s.id}…`}
+            onClick={() => setAsking(true)}
+          >
             Disqualify…
           </button>
         )}
@@ -214,6 +236,7 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
           <form
             role="dialog"
             aria-label={`Disqualify submission ${s.id}`}
+            onKeyDown={(e) => e.key === "Escape" && close()}
             onSubmit={(e) => {
               e.preventDefault();
               disqualify.mutate();
@@ -224,12 +247,19 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
               recorded in the audit log.
             </p>
             <label htmlFor={`reason-${s.id}`}>Reason (shown to the team)</label>
-            <input id={`reason-${s.id}`} value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={500} />
+            <input
+              id={`reason-${s.id}`}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              required
+              maxLength={500}
+              autoFocus
+            />
             <div className="actions">
               <button type="submit" disabled={disqualify.isPending}>
                 Disqualify submission {s.id}
               </button>
-              <button type="button" onClick={() => setAsking(false)}>
+              <button type="button" onClick={close}>
                 Cancel
               </button>
             </div>
