@@ -64,7 +64,9 @@ async def read_in_thread(request: Request, work: Callable[[Session], T]) -> T:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[ArtifactStore, Depends(get_store)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session commits when the endpoint returns, before the response is sent,
+# so a client never reads older data after an answer, nor gets a 2xx for a failed commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 
 RoundSlug = Annotated[
