@@ -3,14 +3,16 @@ import type { RouteObject } from "react-router-dom";
 import { Layout, NotFound } from "./components/Layout";
 import { ApiKeysPage } from "./pages/ApiKeysPage";
 import { MySubmissionsPage } from "./pages/MySubmissionsPage";
-import { NewRoundPage, OrganizePage, RoundSetupPage } from "./pages/organizer/NewRoundPage";
-import { ReportPage } from "./pages/organizer/ReportPage";
-import { RoundAdminPage } from "./pages/organizer/RoundAdminPage";
 import { RoundPage } from "./pages/RoundPage";
 import { RoundsPage } from "./pages/RoundsPage";
 import { SignInPage, SignUpPage } from "./pages/SignInPage";
 import { SubmissionPage } from "./pages/SubmissionPage";
 import { SubmitPage } from "./pages/SubmitPage";
+
+const wizard =
+  (name: "OrganizePage" | "NewRoundPage" | "RoundSetupPage") => async () => ({
+    Component: (await import("./pages/organizer/NewRoundPage"))[name],
+  });
 
 export const routes: RouteObject[] = [
   {
@@ -25,11 +27,12 @@ export const routes: RouteObject[] = [
       { path: "rounds/:slug/submit", element: <SubmitPage /> },
       { path: "rounds/:slug/submissions", element: <MySubmissionsPage /> },
       { path: "submissions/:id", element: <SubmissionPage /> },
-      { path: "organize", element: <OrganizePage /> },
-      { path: "organize/new", element: <NewRoundPage /> },
-      { path: "rounds/:slug/setup", element: <RoundSetupPage /> },
-      { path: "rounds/:slug/admin", element: <RoundAdminPage /> },
-      { path: "rounds/:slug/report", element: <ReportPage /> },
+      // Organizer pages load on demand: participants never download them.
+      { path: "organize", lazy: wizard("OrganizePage") },
+      { path: "organize/new", lazy: wizard("NewRoundPage") },
+      { path: "rounds/:slug/setup", lazy: wizard("RoundSetupPage") },
+      { path: "rounds/:slug/admin", lazy: async () => ({ Component: (await import("./pages/organizer/RoundAdminPage")).RoundAdminPage }) },
+      { path: "rounds/:slug/report", lazy: async () => ({ Component: (await import("./pages/organizer/ReportPage")).ReportPage }) },
       { path: "*", element: <NotFound /> },
     ],
   },

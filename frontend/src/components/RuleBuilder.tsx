@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 
 import {
   buildExpression,
@@ -27,39 +27,52 @@ interface Props {
 }
 
 /** Build a group from rows of (feature, operator, value), joined by and / or. */
+type KeyedRow = RuleRow & { key: number };
+let nextKey = 0;
+const keyed = (row: RuleRow): KeyedRow => ({ ...row, key: nextKey++ });
+
 export function RuleBuilder({ features, onChange }: Props) {
-  const [rows, setRows] = useState<RuleRow[]>(() =>
-    features[0] ? [{ join: "and", condition: newCondition(features[0]) }] : [],
+  const [rows, setRows] = useState<KeyedRow[]>(() =>
+    features[0] ? [keyed({ join: "and", condition: newCondition(features[0]) })] : [],
   );
+  const list = useRef<HTMLOListElement>(null);
+  const [focusLast, setFocusLast] = useState(false);
+  useEffect(() => {
+    if (!focusLast) return;
+    list.current?.querySelector<HTMLElement>("li:last-child select:not([aria-label^='Join'])")?.focus();
+    setFocusLast(false);
+  }, [focusLast]);
   const expression = buildExpression(rows, features);
 
   useEffect(() => onChange(expression), [expression, onChange]);
 
-  const update = (index: number, change: (row: RuleRow) => RuleRow) =>
-    setRows((current) => current.map((row, i) => (i === index ? change(row) : row)));
+  const update = (index: number, next: RuleRow) =>
+    setRows((current) => current.map((row, i) => (i === index ? { ...next, key: row.key } : row)));
 
   return (
     <fieldset className="rule-builder">
       <legend>Rule builder</legend>
       {rows.length === 0 && <p>Add a condition to describe the group.</p>}
-      <ol>
+      <ol ref={list}>
         {rows.map((row, index) => (
           <ConditionRow
-            key={index}
+            key={row.key}
             index={index}
             row={row}
             features={features}
-            onChange={(next) => update(index, () => next)}
+            onChange={(next) => update(index, next)}
             onRemove={() => setRows((current) => current.filter((_, i) => i !== index))}
           />
         ))}
       </ol>
       <button
         type="button"
-        onClick={() =>
-          features[0] &&
-          setRows((current) => [...current, { join: "and", condition: newCondition(features[0]!) }])
-        }
+        onClick={() => {
+          if (!features[0]) return;
+          const first = features[0];
+          setRows((current) => [...current, keyed({ join: "and", condition: newCondition(first) })]);
+          setFocusLast(true);
+        }}
       >
         Add a condition
       </button>

@@ -1,17 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import Markdown from "react-markdown";
 import { Link, useParams } from "react-router-dom";
 
 import { api, ApiError, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
-import { FeatureHeatmap, LossChart } from "../components/Charts";
+import { FeatureHeatmap } from "../components/Heatmap";
 import { SignInFirst } from "../components/Layout";
 import { Leaderboard } from "../components/Leaderboard";
 import { ProblemMessage } from "../components/Problem";
 import { formatDate } from "../lib/format";
 
 type Round = Schemas["RoundOut"];
+
+// The charting library is the largest part of the app: loaded when a chart is first shown.
+const LossChart = lazy(async () => ({ default: (await import("../components/Charts")).LossChart }));
 
 const DISCLOSURE: Record<string, string> = {
   exact: "exact holdout numbers (classroom mode)",
@@ -189,7 +192,11 @@ function Insight({ slug }: { slug: string }) {
     <section aria-labelledby="history">
       <h2 id="history">The model over time</h2>
       <ProblemMessage error={history.error} />
-      {history.data && <LossChart versions={history.data.versions} />}
+      {history.data && (
+        <Suspense fallback={<p>Loading the chart…</p>}>
+          <LossChart versions={history.data.versions} />
+        </Suspense>
+      )}
     </section>
   );
 }

@@ -89,7 +89,10 @@ function SubmitForm({ slug, features }: { slug: string; features: Schemas["Featu
   );
   const expression = mode === "builder" ? built : mode === "text" ? text.trim() || null : null;
   const groupReady =
-    mode === "model" ? groupModel !== null : expression !== null && (mode !== "text" || checked?.valid === true);
+    mode === "model"
+      ? groupModel !== null
+      : expression !== null &&
+        (mode !== "text" || (checked?.valid === true && checked.expression === text));
 
   async function submit(event: FormEvent) {
     event.preventDefault();
