@@ -1,3 +1,5 @@
+import { useEffect, type RefObject } from "react";
+
 import { ApiError, messageOf, type ProblemCause } from "../api/client";
 
 /** The input a cause is about: its field, or the last part of its location. */
@@ -5,6 +7,25 @@ export function fieldOf(cause: ProblemCause): string | null {
   if (cause.field) return cause.field;
   const last = (cause.location ?? []).at(-1);
   return last === undefined || last === "body" ? null : String(last);
+}
+
+/**
+ * Point at the inputs an API error is about: ``aria-invalid`` on each input of ``form`` named by
+ * a cause, and focus on the first, so the person sees (and hears) where to fix it.
+ */
+export function useInvalidFields(form: RefObject<HTMLFormElement | null>, error: unknown) {
+  useEffect(() => {
+    const element = form.current;
+    if (!element) return;
+    element.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+    if (!(error instanceof ApiError)) return;
+    const inputs = (error.problem.errors ?? [])
+      .map((cause) => fieldOf(cause))
+      .map((name) => (name ? element.querySelector<HTMLElement>(`[name="${CSS.escape(name)}"]`) : null))
+      .filter((input): input is HTMLElement => input !== null);
+    inputs.forEach((input) => input.setAttribute("aria-invalid", "true"));
+    inputs[0]?.focus();
+  }, [form, error]);
 }
 
 /** An error from the API as a human message, announced to screen readers. */

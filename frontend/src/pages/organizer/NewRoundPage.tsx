@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../../api/client";
 import { upload, type UploadProgress } from "../../api/upload";
 import { useAuth } from "../../auth/AuthContext";
 import { SignInFirst } from "../../components/Layout";
-import { Progress, ProblemMessage } from "../../components/Problem";
+import { Progress, ProblemMessage, useInvalidFields } from "../../components/Problem";
 import { formatBytes } from "../../lib/format";
 import { useRound } from "../RoundPage";
 
@@ -31,11 +31,17 @@ function Steps({ current }: { current: number }) {
 export function NewRoundPage() {
   const { user } = useAuth();
   const navigate = useNavigate();
+  const queries = useQueryClient();
+  const form = useRef<HTMLFormElement>(null);
   const create = useMutation({
     mutationFn: async (body: Schemas["RoundCreate"]) =>
       unwrap(await api.POST("/api/v1/rounds", { body })),
-    onSuccess: (round) => navigate(`/rounds/${round.slug}/setup`),
+    onSuccess: (round) => {
+      void queries.invalidateQueries({ queryKey: ["rounds"] });
+      navigate(`/rounds/${round.slug}/setup`);
+    },
   });
+  useInvalidFields(form, create.error);
   if (!user) return <SignInFirst what="create a round" />;
   if (user.role !== "organizer") return <p className="notice">Only organizers create rounds.</p>;
 
@@ -64,7 +70,7 @@ export function NewRoundPage() {
     <section>
       <h1>New round</h1>
       <Steps current={0} />
-      <form onSubmit={submit}>
+      <form onSubmit={submit} ref={form}>
         <div className="field">
           <label htmlFor="title">Title</label>
           <input id="title" name="title" required maxLength={200} />
@@ -177,6 +183,8 @@ function DataStep({ round }: { round: Round }) {
   const [progress, setProgress] = useState<UploadProgress | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<Dataset | null>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useInvalidFields(form, error);
 
   async function choose(chosen: File | null) {
     setFile(chosen);
@@ -204,7 +212,7 @@ function DataStep({ round }: { round: Round }) {
 
   const meaning = result?.alpha_meaning ?? round.alpha_meaning;
   return (
-    <form onSubmit={submit} aria-labelledby="data-step">
+    <form onSubmit={submit} aria-labelledby="data-step" ref={form}>
       <h2 id="data-step">Data {round.data && <span className="badge open">uploaded</span>}</h2>
       {round.data && (
         <p>
