@@ -1,0 +1,245 @@
+"""The Python SDK: a typed client of the REST API for scripts and notebooks.
+
+``BountyClient`` speaks to a Bias Bounty server with an API key (or an access token). Answers
+are the API's own Pydantic schemas; errors are ``BountyError`` with the problem details.
+Requests are retried with exponential back-off on connection errors, 429 and 503 (honouring
+``Retry-After``), and every submission carries an ``Idempotency-Key``, so that a retry never
+submits twice.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pandas as pd
+from pydantic import BaseModel, TypeAdapter
+
+from app.engine.models import dump_sklearn_model
+from app.engine.schema import FeatureSchema
+from app.leaderboard.schemas import HistoryOut, LeaderboardOut
+from app.rounds.schemas import RoundOut
+from app.submissions.schemas import (
+    ExpressionCheckOut,
+    QuotaOut,
+    SubmissionAccepted,
+    SubmissionOut,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class BountyError(Exception):
+    """The server refused a request: its status and problem details (RFC 9457)."""
+
+    def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
+        self.status = status
+        self.problem = dict(problem)
+        self.type = str(problem.get("type", "about:blank"))
+        self.detail = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        super().__init__(f"{self.detail} ({status} {self.type})")
+
+
+class VerdictTimeoutError(TimeoutError):
+    """No verdict came within the time allowed; the submission goes on being evaluated."""
+
+
+ModelLike = bytes | str | Path | object
+"""An h or group model: skops/ONNX bytes, a path to such a file, or a scikit-learn model."""
+
+
+class BountyClient:
+    """A client of one Bias Bounty server.
+
+    ``BountyClient("https://bounty.example.org", api_key="bbk_...")``; as a context manager it
+    closes its connections on exit. ``retries`` and ``backoff`` (seconds, doubled each time,
+    with jitter, capped at ``max_backoff``) govern retries of failed requests.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key: str | None = None,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._sleep = sleep
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=f"{self.url}/api/v1", headers=headers, timeout=timeout, transport=transport
+        )
+
+    def __enter__(self) -> BountyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._http.close()
+
+    # --- transport ------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request, retrying connection errors and 429/5xx-unavailable answers; raise
+        ``BountyError`` for any other error answer."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError:
+                if attempt >= self.retries:
+                    raise
+                self._sleep(self._delay(attempt, None))
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                    return _checked(response)
+                self._sleep(self._delay(attempt, response.headers.get("Retry-After")))
+            attempt += 1
+            _rewind(kwargs)
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after is not None and retry_after.strip().isdigit():
+            return min(float(retry_after), self.max_backoff)
+        exponential: float = self.backoff * 2.0**attempt
+        return min(self.max_backoff, exponential * (0.5 + random.random() / 2))  # noqa: S311
+
+    def _get(self, path: str, model: type[T], **params: Any) -> T:
+        return model.model_validate(self.request("GET", path, params=params or None).json())
+
+    # --- reading --------------------------------------------------------------------------
+
+    def rounds(self) -> list[RoundOut]:
+        """The rounds the caller can see."""
+        data = self.request("GET", "/rounds").json()
+        return TypeAdapter(list[RoundOut]).validate_python(data)
+
+    def round(self, slug: str) -> RoundOut:
+        """One round: rules, data sizes, base model, schedule."""
+        return self._get(f"/rounds/{slug}", RoundOut)
+
+    def schema(self, slug: str) -> FeatureSchema:
+        """The round's feature columns and label."""
+        return self._get(f"/rounds/{slug}/schema", FeatureSchema)
+
+    def train_data(self, slug: str) -> pd.DataFrame:
+        """The round's public training split (features and label) as a DataFrame."""
+        content = self.request("GET", f"/rounds/{slug}/data/train.parquet").content
+        return pd.read_parquet(io.BytesIO(content))
+
+    def leaderboard(self, slug: str) -> LeaderboardOut:
+        """Teams ranked by credited improvement (as the round discloses it)."""
+        return self._get(f"/rounds/{slug}/leaderboard", LeaderboardOut)
+
+    def history(self, slug: str) -> HistoryOut:
+        """The model's versions and their losses."""
+        return self._get(f"/rounds/{slug}/history", HistoryOut)
+
+    def quota(self, slug: str) -> QuotaOut:
+        """The caller's team's submissions left today."""
+        return self._get(f"/rounds/{slug}/quota", QuotaOut)
+
+    def check_expression(self, slug: str, expression: str) -> ExpressionCheckOut:
+        """Whether a group rule is valid for the round (no quota used)."""
+        answer = self.request(
+            "POST", f"/rounds/{slug}/expressions/check", json={"expression": expression}
+        )
+        return ExpressionCheckOut.model_validate(answer.json())
+
+    def submission(self, submission_id: int) -> SubmissionOut:
+        """One of the team's submissions, with its verdict once decided."""
+        return self._get(f"/submissions/{submission_id}", SubmissionOut)
+
+    def submissions(self, slug: str) -> list[SubmissionOut]:
+        """The team's submissions in the round, newest first."""
+        data = self.request("GET", f"/rounds/{slug}/submissions").json()
+        return TypeAdapter(list[SubmissionOut]).validate_python(data)
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def submit(
+        self,
+        slug: str,
+        model: ModelLike,
+        *,
+        group: str | None = None,
+        group_model: ModelLike | None = None,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> SubmissionAccepted:
+        """Submit a pair: ``group`` (a rule) or ``group_model``, and the model h. Models may
+        be scikit-learn objects (saved with skops here), bytes, or file paths. Retries reuse
+        one idempotency key, so the server stores the pair once."""
+        if (group is None) == (group_model is None):
+            raise ValueError("give exactly one of group (a rule) or group_model")
+        files = {"model": ("h.model", _model_bytes(model))}
+        if group_model is not None:
+            files["group_model"] = ("g.model", _model_bytes(group_model))
+        data = {"note": note} | ({"group_expression": group} if group is not None else {})
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        answer = self.request(
+            "POST", f"/rounds/{slug}/submissions", data=data, files=files, headers=headers
+        )
+        return SubmissionAccepted.model_validate(answer.json())
+
+    def wait(
+        self, submission_id: int, *, timeout: float = 600.0, poll: float = 0.5
+    ) -> SubmissionOut:
+        """The submission once decided; ``VerdictTimeoutError`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.submission(submission_id)
+            if current.status == "decided":
+                return current
+            if time.monotonic() >= deadline:
+                raise VerdictTimeoutError(
+                    f"submission {submission_id} is still {current.status} after {timeout:g} s"
+                )
+            self._sleep(min(poll, max(0.0, deadline - time.monotonic())))
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.is_success:
+        return response
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    if not isinstance(problem, dict):
+        problem = {}
+    raise BountyError(response.status_code, problem)
+
+
+def _rewind(kwargs: dict[str, Any]) -> None:
+    """Multipart bodies are rebuilt from bytes on every attempt; nothing to rewind then."""
+    for value in (kwargs.get("files") or {}).values():
+        handle = value[1] if isinstance(value, tuple) else value
+        if hasattr(handle, "seek"):
+            handle.seek(0)
+
+
+def _model_bytes(model: ModelLike) -> bytes:
+    if isinstance(model, bytes):
+        return model
+    if isinstance(model, str | Path):
+        return Path(model).read_bytes()
+    return dump_sklearn_model(model)
