@@ -27,6 +27,7 @@ from app.core.storage import LocalStore, make_store
 from app.demo import build_demo_round
 from app.engine.bundle import export_bundle, load_bundle
 from app.main import create_app
+from app.sdk.cli import register as register_client_commands
 from app.seed import seed_demo
 from app.worker.main import run_worker
 from app.worker.runner import Worker
@@ -35,6 +36,7 @@ cli = typer.Typer(
     help="Bias Bounty: run and enter algorithmic bias bounties.", no_args_is_help=True
 )
 console = Console()
+register_client_commands(cli)
 
 
 @cli.command()

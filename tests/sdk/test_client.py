@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,31 +12,10 @@ from app.engine.data import prepare_features
 from app.engine.groups import RuleGroup
 from app.engine.models import dump_sklearn_model
 from app.sdk import BountyClient, BountyError
-from app.seed import DEMO_RESEARCHER, DEMO_SLUG
-from tests.support.servers import DemoServer, demo_server
+from app.seed import DEMO_SLUG
+from tests.support.servers import DemoServer
 
 RULE = "capital_gain > 0"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with demo_server(tmp_path_factory.mktemp("sdk"), worker_poll_seconds="0.1") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api_key(server: DemoServer) -> str:
-    """An API key of the demo researcher (who has a team in the demo round)."""
-    login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data=login).json()["access_token"]
-    created = httpx.post(
-        f"{server.url}/api/v1/me/api-keys",
-        json={"name": "sdk tests"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert created.status_code == 201, created.text
-    key: str = created.json()["key"]
-    return key
 
 
 class FlakyTransport(httpx.BaseTransport):

@@ -1,0 +1,81 @@
+"""The client commands of `bounty` against a real server: login, rounds, leaderboard, status."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.engine.baseline import train_patch_model
+from app.engine.data import prepare_features
+from app.engine.groups import RuleGroup
+from app.sdk import BountyClient
+from app.sdk.cli import ExitCode
+from app.seed import DEMO_SLUG
+from tests.support.servers import DemoServer
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BOUNTY_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("BOUNTY_API_KEY", raising=False)
+    monkeypatch.delenv("BOUNTY_SERVER", raising=False)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(cli, list(args))
+
+
+def test_login_keeps_the_key_for_its_owner_only(
+    run, server: DemoServer, api_key: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    logged = run("login", "--server", server.url, "--api-key", api_key)
+    assert logged.exit_code == 0, logged.output
+    assert "Demo researcher" in logged.output
+    saved = tmp_path / "config" / "client.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert json.loads(saved.read_text()) == {"server": server.url, "api_key": api_key}
+
+    listed = run("rounds", "--json")
+    assert listed.exit_code == 0
+    assert DEMO_SLUG in [r["slug"] for r in json.loads(listed.output)]
+    table = run("leaderboard", DEMO_SLUG)
+    assert table.exit_code == 0
+    assert "Demo team" in table.output
+    board = json.loads(run("leaderboard", DEMO_SLUG, "--json").output)
+    assert board["round"] == DEMO_SLUG
+
+
+def test_status_of_a_submission_and_exit_codes_scripts_can_rely_on(
+    run, server: DemoServer, api_key: str
+) -> None:  # type: ignore[no-untyped-def]
+    assert run("status", "1").exit_code == ExitCode.NOT_SIGNED_IN  # no login yet
+    assert run("login", "--server", server.url, "--api-key", "bbk_nope").exit_code == (
+        ExitCode.NOT_SIGNED_IN
+    )
+    run("login", "--server", server.url, "--api-key", api_key)
+    missing = run("status", "999999")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert missing.output.count("\n") <= 2  # one clear line, no traceback
+    assert run("leaderboard", "no-such-round").exit_code == ExitCode.NOT_FOUND
+    with BountyClient(server.url, api_key=api_key) as client:
+        schema, train = client.schema(DEMO_SLUG), client.train_data(DEMO_SLUG)
+        mask = RuleGroup.parse("age >= 70", schema).mask(prepare_features(train, schema))
+        h = train_patch_model(train, schema, mask)
+        sub_id = client.submit(DEMO_SLUG, h, group="age >= 70").submission.id
+        client.wait(sub_id, timeout=120)
+    shown = json.loads(run("status", str(sub_id), "--json").output)
+    assert (shown["id"], shown["status"]) == (sub_id, "decided")
+    assert f"submission {sub_id} in {DEMO_SLUG}: " in run("status", str(sub_id)).output
+
+
+def test_an_unreachable_server_is_its_own_exit_code(  # type: ignore[no-untyped-def]
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOUNTY_SERVER", "http://127.0.0.1:9")
+    monkeypatch.setenv("BOUNTY_API_KEY", "bbk_any")
+    result = run("rounds")
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert "cannot reach" in result.output
