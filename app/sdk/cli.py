@@ -184,7 +184,82 @@ def status(
     _emit(sub, as_json, line)
 
 
+def submissions(
+    slug: Annotated[str, typer.Argument(help="The round's slug.")], as_json: JsonOption = False
+) -> None:
+    """Your team's submissions in a round, newest first."""
+    with connected() as client:
+        found = client.submissions(slug)
+
+    def table() -> None:
+        view = Table("id", "group", "status", "verdict", "submitted", title=slug)
+        for s in found:
+            group = s.group_expression if s.group_kind == "rule" else "(group model)"
+            verdict = f"{s.verdict.outcome} ({s.verdict.reason})" if s.verdict else ""
+            view.add_row(str(s.id), group or "", s.status, verdict, s.created_at.isoformat())
+        out.print(view)
+
+    _emit(found, as_json, table)
+
+
+def show_round(
+    slug: Annotated[str, typer.Argument(help="The round's slug.")], as_json: JsonOption = False
+) -> None:
+    """A round's rules, data and schedule."""
+    with connected(need_key=False) as client:
+        found = client.round(slug)
+
+    def facts() -> None:
+        rules = found.rules
+        meaning = found.alpha_meaning
+        alpha = f"{rules.alpha}  ({meaning.summary})" if meaning else str(rules.alpha)
+        view = Table.grid(padding=(0, 2))
+        for name, value in (
+            ("title", found.title),
+            ("status", found.status),
+            ("loss", rules.loss),
+            ("alpha", alpha),
+            ("minimum group", f"{rules.min_group_rows} holdout rows"),
+            ("daily quota", str(rules.daily_quota)),
+            ("disclosure", rules.disclosure),
+            ("train rows", str(found.data.n_train) if found.data else "no data yet"),
+            ("closes", found.closes_at.isoformat() if found.closes_at else "-"),
+        ):
+            view.add_row(f"[bold]{name}[/bold]", str(value))
+        out.print(view)
+
+    _emit(found, as_json, facts)
+
+
+def download(
+    slug: Annotated[str, typer.Argument(help="The round's slug.")],
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write it (.csv or .parquet; default <slug>-train.csv)."
+        ),
+    ] = None,
+) -> None:
+    """Download a round's public training split."""
+    target = out_file or Path(f"{slug}-train.csv")
+    with connected(need_key=False) as client:
+        train = client.train_data(slug)
+    if target.suffix == ".parquet":
+        train.to_parquet(target, index=False)
+    else:
+        train.to_csv(target, index=False)
+    out.print(f"{len(train)} rows, {train.shape[1]} columns written to {target}")
+
+
+round_app = typer.Typer(help="Rounds: show one.", no_args_is_help=True)
+data_app = typer.Typer(help="Round data: download the public training split.", no_args_is_help=True)
+
+
 def register(cli: typer.Typer) -> None:
     """Add the client commands to the ``bounty`` command."""
-    for command in (login, rounds, leaderboard, status):
+    for command in (login, rounds, leaderboard, status, submissions):
         cli.command()(command)
+    round_app.command("show")(show_round)
+    data_app.command("download")(download)
+    cli.add_typer(round_app, name="round")
+    cli.add_typer(data_app, name="data")

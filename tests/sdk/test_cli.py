@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -46,6 +47,14 @@ def test_login_keeps_the_key_for_its_owner_only(
     assert "Demo team" in table.output
     board = json.loads(run("leaderboard", DEMO_SLUG, "--json").output)
     assert board["round"] == DEMO_SLUG
+    shown = run("round", "show", DEMO_SLUG)
+    assert "minimum group" in shown.output
+    assert json.loads(run("round", "show", DEMO_SLUG, "--json").output)["slug"] == DEMO_SLUG
+    target = tmp_path / "train.parquet"
+    downloaded = run("data", "download", DEMO_SLUG, "--out", str(target))
+    assert downloaded.exit_code == 0, downloaded.output
+    n_train = json.loads(run("round", "show", DEMO_SLUG, "--json").output)["data"]["n_train"]
+    assert len(pd.read_parquet(target)) == n_train
 
 
 def test_status_of_a_submission_and_exit_codes_scripts_can_rely_on(
@@ -68,6 +77,9 @@ def test_status_of_a_submission_and_exit_codes_scripts_can_rely_on(
         client.wait(sub_id, timeout=120)
     shown = json.loads(run("status", str(sub_id), "--json").output)
     assert (shown["id"], shown["status"]) == (sub_id, "decided")
+    listed = json.loads(run("submissions", DEMO_SLUG, "--json").output)
+    assert [s["id"] for s in listed] == [sub_id]
+    assert "age >= 70" in run("submissions", DEMO_SLUG).output
     assert f"submission {sub_id} in {DEMO_SLUG}: " in run("status", str(sub_id)).output
 
 
