@@ -78,20 +78,28 @@ def _fail(message: str, code: ExitCode) -> typer.Exit:
 
 
 @contextmanager
-def connected(need_key: bool = True) -> Iterator[BountyClient]:
-    """A client from the saved login; API errors become one line and an exit code."""
-    config = load_config()
-    if "server" not in config or (need_key and "api_key" not in config):
-        raise _fail(
-            "not logged in: run `bounty login` (or set BOUNTY_API_KEY)", ExitCode.NOT_SIGNED_IN
-        )
+def reporting(server: str) -> Iterator[None]:
+    """API errors and unreachable servers as one line on standard error and an exit code."""
     try:
-        with BountyClient(config["server"], api_key=config.get("api_key")) as client:
-            yield client
+        yield
     except BountyError as exc:
         raise _fail(exc.detail, _code_for(exc.status)) from exc
     except httpx.TransportError as exc:
-        raise _fail(f"cannot reach {config['server']}: {exc}", ExitCode.UNREACHABLE) from exc
+        raise _fail(f"cannot reach {server}: {exc}", ExitCode.UNREACHABLE) from exc
+
+
+@contextmanager
+def connected(need_key: bool = True) -> Iterator[BountyClient]:
+    """A client from the saved login, its errors reported as by ``reporting``."""
+    config = load_config()
+    if "server" not in config or (need_key and "api_key" not in config):
+        hint = "not logged in: run `bounty login` (or set BOUNTY_API_KEY)"
+        raise _fail(hint, ExitCode.NOT_SIGNED_IN)
+    with (
+        reporting(config["server"]),
+        BountyClient(config["server"], api_key=config.get("api_key")) as client,
+    ):
+        yield client
 
 
 def _code_for(status: int) -> ExitCode:
@@ -124,13 +132,8 @@ def login(
 ) -> None:
     """Check an API key against the server and keep it for the other commands."""
     key = api_key or typer.prompt("API key", hide_input=True)
-    try:
-        with BountyClient(server, api_key=key, retries=1) as client:
-            me = client.request("GET", "/me").json()
-    except BountyError as exc:
-        raise _fail(f"the server refused the key: {exc.detail}", _code_for(exc.status)) from exc
-    except httpx.TransportError as exc:
-        raise _fail(f"cannot reach {server}: {exc}", ExitCode.UNREACHABLE) from exc
+    with reporting(server), BountyClient(server, api_key=key, retries=1) as client:
+        me = client.request("GET", "/me").json()
     path = save_config(server, key)
     out.print(f"Logged in to {server} as {me['display_name']} ({me['email']}); saved in {path}")
 

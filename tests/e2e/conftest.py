@@ -63,6 +63,14 @@ def page(browser: Browser, server: DemoServer) -> Iterator[Page]:
     assert errors == [], f"the page threw: {errors}"
 
 
+def sign_in(page: Page, email: str, password: str, next_path: str = "/") -> None:
+    """Fill in and send the sign-in form; the app then goes to ``next_path``."""
+    page.goto(f"/signin?next={next_path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def screenshot(page: Page, name: str) -> None:
     """Save the whole page as ``artifacts/screenshots/<name>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

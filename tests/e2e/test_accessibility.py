@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.seed import DEMO_ORGANIZER, DEMO_SLUG
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 from tests.support.servers import DemoServer
 
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,14 +35,6 @@ def _violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
-def _sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/signin")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out", exact=False)).to_be_visible()
-
-
 @pytest.mark.parametrize("path", PAGES)
 def test_public_pages_have_no_accessibility_violations(page: Page, path: str) -> None:
     page.goto(path)
@@ -52,7 +44,8 @@ def test_public_pages_have_no_accessibility_violations(page: Page, path: str) ->
 
 
 def test_organizer_pages_have_no_accessibility_violations(page: Page) -> None:
-    _sign_in(page, *DEMO_ORGANIZER)
+    sign_in(page, *DEMO_ORGANIZER)
+    expect(page.get_by_role("button", name="Sign out", exact=False)).to_be_visible()
     for path in SIGNED_IN_PAGES:
         page.goto(path)
         expect(page.locator("main h1")).to_be_visible()

@@ -14,15 +14,12 @@ from playwright.sync_api import Page, expect
 
 from app.engine.datasets.adult import load_adult
 from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
-from tests.e2e.conftest import patch_model_file, screenshot
+from tests.e2e.conftest import patch_model_file, screenshot, sign_in
 from tests.support.servers import DemoServer
 
 
 def _sign_in(page: Page, email: str, password: str, then: str) -> None:
-    page.goto(f"/signin?next={then}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email, password, then)
     expect(page).to_have_url(re.compile(re.escape(then) + "$"))
 
 

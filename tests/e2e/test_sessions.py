@@ -9,31 +9,25 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from tests.e2e.conftest import sign_in
 from tests.support.servers import DemoServer
 
 
-def _sign_in(page: Page, email: str, password: str, next_path: str = "/") -> None:
-    page.goto(f"/signin?next={next_path}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_signing_out_and_in_as_someone_else_shows_the_new_user(page: Page) -> None:
-    _sign_in(page, *DEMO_ORGANIZER)
+    sign_in(page, *DEMO_ORGANIZER)
     expect(page.get_by_role("button", name="Sign out (Demo organizer)")).to_be_visible()
     expect(page.get_by_role("link", name="Organize")).to_be_visible()
     page.get_by_role("button", name="Sign out (Demo organizer)").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Organize")).to_have_count(0)
-    _sign_in(page, *DEMO_RESEARCHER)
+    sign_in(page, *DEMO_RESEARCHER)
     researcher = page.get_by_role("button", name=re.compile(r"Sign out \(Demo researcher"))
     expect(researcher).to_be_visible()
     expect(page.get_by_role("link", name="Organize")).to_have_count(0)
 
 
 def test_a_token_refused_mid_session_ends_it_cleanly(page: Page, server: DemoServer) -> None:
-    _sign_in(page, *DEMO_RESEARCHER, next_path=f"/rounds/{DEMO_SLUG}")
+    sign_in(page, *DEMO_RESEARCHER, next_path=f"/rounds/{DEMO_SLUG}")
     expect(page.get_by_role("heading", name=re.compile("Your team"))).to_be_visible()
     token = page.evaluate("() => sessionStorage.getItem('bias-bounty.token')")
     logout = httpx.post(
@@ -47,9 +41,9 @@ def test_a_token_refused_mid_session_ends_it_cleanly(page: Page, server: DemoSer
 
 
 def test_sign_in_leads_back_only_to_pages_of_this_site(page: Page) -> None:
-    _sign_in(page, *DEMO_RESEARCHER, next_path=f"/rounds/{DEMO_SLUG}/submissions")
+    sign_in(page, *DEMO_RESEARCHER, next_path=f"/rounds/{DEMO_SLUG}/submissions")
     expect(page).to_have_url(re.compile(f"/rounds/{DEMO_SLUG}/submissions$"))
     page.get_by_role("button", name=re.compile("Sign out")).click()
-    _sign_in(page, *DEMO_RESEARCHER, next_path="/%5Cevil.example")
+    sign_in(page, *DEMO_RESEARCHER, next_path="/%5Cevil.example")
     expect(page.get_by_role("button", name=re.compile("Sign out"))).to_be_visible()
     expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/$"))  # home, not away
