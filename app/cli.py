@@ -27,6 +27,7 @@ from app.core.storage import LocalStore, make_store
 from app.demo import build_demo_round
 from app.engine.bundle import export_bundle, load_bundle
 from app.main import create_app
+from app.sdk import organizer_commands, pair_commands
 from app.sdk.cli import register as register_client_commands
 from app.seed import seed_demo
 from app.worker.main import run_worker
@@ -37,6 +38,8 @@ cli = typer.Typer(
 )
 console = Console()
 register_client_commands(cli)
+pair_commands.register(cli)
+organizer_commands.register()
 
 
 @cli.command()

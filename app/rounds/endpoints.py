@@ -10,7 +10,7 @@ from typing import Annotated, Final
 
 import pyarrow.parquet as pq
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from app.auth.deps import OptionalUser, Organizer
@@ -34,6 +34,7 @@ from app.rounds.schemas import (
     RulesOut,
     VersionOut,
 )
+from app.rounds.train_predictions import train_predictions_parquet
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
@@ -441,6 +442,42 @@ def download_train_parquet(
         _blob_chunks(store, sha),
         media_type="application/vnd.apache.parquet",
         headers=_download_headers(slug, sha, "parquet"),
+    )
+
+
+@router.get(
+    "/rounds/{slug}/data/train-predictions.parquet",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/vnd.apache.parquet": {}},
+            "description": "One `prediction` column, a row for each train row, in its order; "
+            "the `X-Model-Version` header names the version.",
+        },
+        **problems(401, 404, 409),
+    },
+)
+def download_train_predictions(
+    slug: RoundSlug, session: SessionDep, store: StoreDep, user: OptionalUser
+) -> Response:
+    """The current model's predictions on the public training split (anyone, once the round
+    is open): what `bounty check` compares a pair against before it is submitted."""
+    found = service.visible_round(session, slug, user)
+    head = service.head_model_version(session, found)
+    if head is None or head.train_predictions_sha is None:
+        raise Problem(
+            409, "no-predictions", "the round's model has no train predictions yet: open it first"
+        )
+    sha = head.train_predictions_sha
+    body = train_predictions_parquet(store, sha, service.round_schema(found).label)
+    return Response(
+        body,
+        media_type="application/vnd.apache.parquet",
+        headers={
+            "Content-Disposition": f'attachment; filename="{slug}-train-predictions.parquet"',
+            "ETag": f'"{sha}"',
+            "X-Model-Version": str(head.version),
+        },
     )
 
 

@@ -94,4 +94,7 @@ class ModelVersion(Base):
     holdout_loss: Mapped[float] = mapped_column(Float)
     train_loss: Mapped[float] = mapped_column(Float)
     test_loss: Mapped[float | None] = mapped_column(Float, default=None)
+    # The version's predictions on the public train split (an .npz artifact of label codes),
+    # which participants download to check pairs locally; null for a patch a repair followed.
+    train_predictions_sha: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

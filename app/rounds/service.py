@@ -42,6 +42,7 @@ from app.rounds.schemas import (
     check_loss_clip,
     check_schedule,
 )
+from app.rounds.train_predictions import store_train_predictions
 
 SplitName = Literal["train", "holdout", "test"]
 SPLITS: Final[tuple[SplitName, ...]] = ("train", "holdout", "test")
@@ -114,6 +115,15 @@ def model_versions(session: Session, round: Round) -> list[ModelVersion]:
         select(ModelVersion).where(ModelVersion.round_id == round.id).order_by(ModelVersion.version)
     )
     return list(session.scalars(query))
+
+
+def head_model_version(session: Session, round: Round) -> ModelVersion | None:
+    """The row of the round's newest model version (None before the round opens)."""
+    return session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.round_id == round.id, ModelVersion.version == round.head_version
+        )
+    )
 
 
 def disclose_holdout(value: float | None, disclosure: Disclosure | str) -> float | None:
@@ -524,7 +534,8 @@ def open_round(session: Session, store: ArtifactStore, round: Round, user: User)
         if getattr(round, f"n_{name}") > 0
     }
     with engine_errors():
-        losses = BountyRound(schema, round_rules(round), base, splits).evaluator.versions_[0].loss
+        evaluator = BountyRound(schema, round_rules(round), base, splits).evaluator
+    losses = evaluator.versions_[0].loss
     version = ModelVersion(
         round_id=round.id,
         version=0,
@@ -532,6 +543,7 @@ def open_round(session: Session, store: ArtifactStore, round: Round, user: User)
         holdout_loss=losses["holdout"],
         train_loss=losses["train"],
         test_loss=losses.get("test"),
+        train_predictions_sha=store_train_predictions(store, evaluator.head_predictions("train")),
     )
     try:
         with session.begin_nested():

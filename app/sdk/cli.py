@@ -40,6 +40,8 @@ class ExitCode(IntEnum):
     REFUSED = 5
     QUOTA = 6
     UNREACHABLE = 7
+    REJECTED = 8  # the pair was (or, by `check`, would be) rejected or invalid
+    TIMEOUT = 9  # no verdict within the time allowed
 
 
 def config_path() -> Path:
@@ -72,7 +74,8 @@ def save_config(server: str, api_key: str) -> Path:
     return path
 
 
-def _fail(message: str, code: ExitCode) -> typer.Exit:
+def fail(message: str, code: ExitCode) -> typer.Exit:
+    """Print ``message`` as one error line; the ``typer.Exit`` to raise with ``code``."""
     err.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(int(code))
 
@@ -83,9 +86,9 @@ def reporting(server: str) -> Iterator[None]:
     try:
         yield
     except BountyError as exc:
-        raise _fail(exc.detail, _code_for(exc.status)) from exc
+        raise fail(exc.detail, _code_for(exc.status)) from exc
     except httpx.TransportError as exc:
-        raise _fail(f"cannot reach {server}: {exc}", ExitCode.UNREACHABLE) from exc
+        raise fail(f"cannot reach {server}: {exc}", ExitCode.UNREACHABLE) from exc
 
 
 @contextmanager
@@ -94,7 +97,7 @@ def connected(need_key: bool = True) -> Iterator[BountyClient]:
     config = load_config()
     if "server" not in config or (need_key and "api_key" not in config):
         hint = "not logged in: run `bounty login` (or set BOUNTY_API_KEY)"
-        raise _fail(hint, ExitCode.NOT_SIGNED_IN)
+        raise fail(hint, ExitCode.NOT_SIGNED_IN)
     with (
         reporting(config["server"]),
         BountyClient(config["server"], api_key=config.get("api_key")) as client,
@@ -112,7 +115,8 @@ def _code_for(status: int) -> ExitCode:
     return ExitCode.REFUSED if 400 <= status < 500 else ExitCode.ERROR
 
 
-def _emit(value: BaseModel | list[Any], as_json: bool, human: Callable[[], None]) -> None:
+def emit(value: BaseModel | list[Any], as_json: bool, human: Callable[[], None]) -> None:
+    """Print ``value`` as JSON with ``--json``, else call ``human`` to print it for people."""
     if as_json:
         data = (
             [v.model_dump(mode="json") for v in value]
@@ -149,7 +153,7 @@ def rounds(as_json: JsonOption = False) -> None:
             view.add_row(r.slug, r.title, r.status, r.closes_at.isoformat() if r.closes_at else "")
         out.print(view)
 
-    _emit(found, as_json, table)
+    emit(found, as_json, table)
 
 
 def leaderboard(
@@ -168,7 +172,7 @@ def leaderboard(
             )
         out.print(view)
 
-    _emit(board, as_json, table)
+    emit(board, as_json, table)
 
 
 def status(
@@ -184,7 +188,7 @@ def status(
         told = f"{verdict.outcome} ({verdict.reason}): {verdict.message}" if verdict else sub.status
         out.print(f"submission {sub.id} in {sub.round}: {told}")
 
-    _emit(sub, as_json, line)
+    emit(sub, as_json, line)
 
 
 def submissions(
@@ -202,7 +206,7 @@ def submissions(
             view.add_row(str(s.id), group or "", s.status, verdict, s.created_at.isoformat())
         out.print(view)
 
-    _emit(found, as_json, table)
+    emit(found, as_json, table)
 
 
 def show_round(
@@ -231,7 +235,7 @@ def show_round(
             view.add_row(f"[bold]{name}[/bold]", str(value))
         out.print(view)
 
-    _emit(found, as_json, facts)
+    emit(found, as_json, facts)
 
 
 def download(
@@ -254,7 +258,10 @@ def download(
     out.print(f"{len(train)} rows, {train.shape[1]} columns written to {target}")
 
 
-round_app = typer.Typer(help="Rounds: show one.", no_args_is_help=True)
+round_app = typer.Typer(
+    help="Rounds: show one; organizers create, open, freeze, close, export, report.",
+    no_args_is_help=True,
+)
 data_app = typer.Typer(help="Round data: download the public training split.", no_args_is_help=True)
 
 

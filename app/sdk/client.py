@@ -13,18 +13,24 @@ import io
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
-from app.engine.models import dump_sklearn_model
+from app.engine.groups import Group, ModelGroup, RuleGroup
+from app.engine.losses import Loss
+from app.engine.models import dump_sklearn_model, load_model
+from app.engine.round import RoundRules
 from app.engine.schema import FeatureSchema
+from app.leaderboard.report import ClosingReport
 from app.leaderboard.schemas import HistoryOut, LeaderboardOut
-from app.rounds.schemas import RoundOut
+from app.rounds.schemas import BaseModelOut, DatasetOut, RoundCreate, RoundOut
+from app.sdk.check import LocalCheck, check_pair
 from app.submissions.schemas import (
     ExpressionCheckOut,
     QuotaOut,
@@ -174,6 +180,48 @@ class BountyClient:
         data = self.request("GET", f"/rounds/{slug}/submissions").json()
         return TypeAdapter(list[SubmissionOut]).validate_python(data)
 
+    def current_predictions(self, slug: str) -> tuple[int, pd.Series[Any]]:
+        """The current model's version and its predictions on the train split (row order)."""
+        answer = self.request("GET", f"/rounds/{slug}/data/train-predictions.parquet")
+        table = pd.read_parquet(io.BytesIO(answer.content))
+        return int(answer.headers["X-Model-Version"]), table["prediction"]
+
+    def check(
+        self,
+        slug: str,
+        model: ModelLike,
+        *,
+        group: str | None = None,
+        group_model: ModelLike | None = None,
+        train: pd.DataFrame | None = None,
+    ) -> LocalCheck:
+        """Decide a pair locally on the public train split with the round's rules, against
+        the current model, using the platform's own engine (no quota used). ``train``, if
+        given, saves downloading the split again."""
+        if (group is None) == (group_model is None):
+            raise ValueError("give exactly one of group (a rule) or group_model")
+        found = self.round(slug)
+        schema = self.schema(slug)
+        frame = train if train is not None else self.train_data(slug)
+        _, current = self.current_predictions(slug)
+        rules = RoundRules(
+            Loss(found.rules.loss, found.rules.loss_clip),
+            alpha=found.rules.alpha,
+            min_group_rows=found.rules.min_group_rows,
+            repair_alpha=found.rules.repair_alpha,
+        )
+        names = schema.feature_names
+        g: Group = (
+            RuleGroup.parse(group, schema)
+            if group is not None
+            else ModelGroup(load_model(_model_bytes(group_model), feature_names=names))
+        )
+        h = load_model(_model_bytes(model), feature_names=names)
+        n_holdout = found.data.n_holdout if found.data else 0
+        return check_pair(
+            schema, rules, frame, current.to_numpy(), n_holdout=n_holdout, group=g, model=h
+        )
+
     # --- submitting -----------------------------------------------------------------------
 
     def submit(
@@ -185,29 +233,51 @@ class BountyClient:
         group_model: ModelLike | None = None,
         note: str = "",
         idempotency_key: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> SubmissionAccepted:
         """Submit a pair: ``group`` (a rule) or ``group_model``, and the model h. Models may
         be scikit-learn objects (saved with skops here), bytes, or file paths. Retries reuse
-        one idempotency key, so the server stores the pair once."""
+        one idempotency key, so the server stores the pair once. ``progress(sent, total)`` is
+        called as the upload's bytes go out."""
         if (group is None) == (group_model is None):
             raise ValueError("give exactly one of group (a rule) or group_model")
         files = {"model": ("h.model", _model_bytes(model))}
         if group_model is not None:
             files["group_model"] = ("g.model", _model_bytes(group_model))
         data = {"note": note} | ({"group_expression": group} if group is not None else {})
-        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        # Encode the multipart body once; every attempt streams the same bytes.
+        encoded = httpx.Request("POST", self.url, data=data, files=files)
+        body = encoded.read()
+        headers = {
+            "Idempotency-Key": idempotency_key or uuid.uuid4().hex,
+            "Content-Type": encoded.headers["Content-Type"],
+            "Content-Length": str(len(body)),
+        }
         answer = self.request(
-            "POST", f"/rounds/{slug}/submissions", data=data, files=files, headers=headers
+            "POST",
+            f"/rounds/{slug}/submissions",
+            content=_UploadBody(body, progress),
+            headers=headers,
         )
         return SubmissionAccepted.model_validate(answer.json())
 
     def wait(
-        self, submission_id: int, *, timeout: float = 600.0, poll: float = 0.5
+        self,
+        submission_id: int,
+        *,
+        timeout: float = 600.0,
+        poll: float = 0.5,
+        on_status: Callable[[SubmissionOut], None] | None = None,
     ) -> SubmissionOut:
-        """The submission once decided; ``VerdictTimeoutError`` after ``timeout`` seconds."""
+        """The submission once decided; ``VerdictTimeoutError`` after ``timeout`` seconds.
+        ``on_status`` is called with the submission whenever its status changes."""
         deadline = time.monotonic() + timeout
+        seen = None
         while True:
             current = self.submission(submission_id)
+            if on_status is not None and current.status != seen:
+                seen = current.status
+                on_status(current)
             if current.status == "decided":
                 return current
             if time.monotonic() >= deadline:
@@ -215,6 +285,67 @@ class BountyClient:
                     f"submission {submission_id} is still {current.status} after {timeout:g} s"
                 )
             self._sleep(min(poll, max(0.0, deadline - time.monotonic())))
+
+    # --- organizing -----------------------------------------------------------------------
+
+    def create_round(self, settings: RoundCreate | Mapping[str, Any]) -> RoundOut:
+        """Create a draft round (organizers): title, rules, disclosure, schedule."""
+        body = RoundCreate.model_validate(settings).model_dump(mode="json", exclude_unset=True)
+        return RoundOut.model_validate(self.request("POST", "/rounds", json=body).json())
+
+    def upload_dataset(
+        self,
+        slug: str,
+        *,
+        label: str,
+        file: str | Path | None = None,
+        splits: Mapping[str, str | Path] | None = None,
+        fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+        seed: int = 0,
+    ) -> DatasetOut:
+        """Upload the round's data: one CSV/Parquet ``file`` split at random by ``fractions``
+        (train, holdout, test) and ``seed``, or ``splits`` with train, holdout and test files."""
+        if (file is None) == (splits is None):
+            raise ValueError("give exactly one of file or splits")
+        named = {"file": file} if file is not None else dict(splits or {})
+        data = {
+            "label": label,
+            "train_fraction": fractions[0],
+            "holdout_fraction": fractions[1],
+            "test_fraction": fractions[2],
+            "seed": seed,
+        }
+        with ExitStack() as stack:
+            files = {
+                name: (Path(path).name, stack.enter_context(Path(path).open("rb")))
+                for name, path in named.items()
+            }
+            answer = self.request("POST", f"/rounds/{slug}/dataset", data=data, files=files)
+        return DatasetOut.model_validate(answer.json())
+
+    def set_base_model(self, slug: str, model: ModelLike | None = None) -> BaseModelOut:
+        """Set the base model f0 from a model (as for ``submit``), or train the platform's
+        documented default on the train split when ``model`` is None."""
+        if model is None:
+            answer = self.request("POST", f"/rounds/{slug}/base-model/default")
+        else:
+            files = {"file": ("base.model", _model_bytes(model))}
+            answer = self.request("POST", f"/rounds/{slug}/base-model", files=files)
+        return BaseModelOut.model_validate(answer.json())
+
+    def set_status(self, slug: str, action: Literal["open", "freeze", "close"]) -> RoundOut:
+        """Move a round through its lifecycle: open, freeze or close it."""
+        return RoundOut.model_validate(self.request("POST", f"/rounds/{slug}/{action}").json())
+
+    def export(self, slug: str, target: str | Path) -> Path:
+        """Download the round's current model as a bundle zip to ``target``."""
+        path = Path(target)
+        path.write_bytes(self.request("GET", f"/rounds/{slug}/export").content)
+        return path
+
+    def report(self, slug: str) -> ClosingReport:
+        """The closing report: base vs final on holdout and test, teams, groups."""
+        return self._get(f"/rounds/{slug}/report", ClosingReport)
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
@@ -227,6 +358,24 @@ def _checked(response: httpx.Response) -> httpx.Response:
     if not isinstance(problem, dict):
         problem = {}
     raise BountyError(response.status_code, problem)
+
+
+class _UploadBody:
+    """A request body sent in chunks, reporting progress; iterable again for each retry."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, body: bytes, progress: Callable[[int, int], None] | None) -> None:
+        self.body = body
+        self.progress = progress
+
+    def __iter__(self) -> Iterator[bytes]:
+        total = len(self.body)
+        for start in range(0, total, self.CHUNK):
+            chunk = self.body[start : start + self.CHUNK]
+            yield chunk
+            if self.progress is not None:
+                self.progress(start + len(chunk), total)
 
 
 def _rewind(kwargs: dict[str, Any]) -> None:

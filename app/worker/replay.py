@@ -55,7 +55,7 @@ def replay_round(
             record_verdict(sub, decision)
             sub.decided_at = decided_at  # when it was first decided, not when it was replayed
             if decision.accepted:
-                record_versions(session, round_.id, decision, state.evaluator.versions_)
+                record_versions(session, store, round_.id, decision, state.evaluator)
         if sub.outcome != old:
             changed.append(sub.id)
     round_.head_version = state.evaluator.head_version

@@ -253,7 +253,7 @@ class Worker:
             state = self.cache.state(session, round_)
             decision = state.evaluator.decide(key, load_outputs(self.store, sub.outputs_sha))
             if decision.accepted:
-                record_versions(session, round_.id, decision, state.evaluator.versions_)
+                record_versions(session, self.store, round_.id, decision, state.evaluator)
                 round_.head_version = state.evaluator.head_version
                 self.cache.keep(session, round_, state)
         record_verdict(sub, decision)

@@ -7,16 +7,25 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.engine.decision import Decision, PairStats, VersionInfo
+from app.core.storage import ArtifactStore
+from app.engine.decision import BountyEvaluator, Decision, PairStats
 from app.rounds.models import ModelVersion
+from app.rounds.train_predictions import store_train_predictions
 from app.submissions.models import Submission, SubmissionStatus
 
 
 def record_versions(
-    session: Session, round_id: int, decision: Decision, versions: list[VersionInfo]
+    session: Session,
+    store: ArtifactStore,
+    round_id: int,
+    decision: Decision,
+    evaluator: BountyEvaluator,
 ) -> None:
-    """Add the versions an accepted decision created (its patch and its repairs)."""
+    """Add the versions an accepted decision created (its patch and its repairs); the newest
+    keeps the head's predictions on the train split."""
+    versions = evaluator.versions_
     first = decision.version if decision.version is not None else len(versions)
+    head_sha = store_train_predictions(store, evaluator.head_predictions("train"))
     for info in versions[first:]:
         session.add(
             ModelVersion(
@@ -28,6 +37,7 @@ def record_versions(
                 holdout_loss=info.loss["holdout"],
                 train_loss=info.loss["train"],
                 test_loss=info.loss.get("test"),
+                train_predictions_sha=head_sha if info is versions[-1] else None,
             )
         )
 

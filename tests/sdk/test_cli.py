@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import cli
 from app.engine.baseline import train_patch_model
 from app.engine.data import prepare_features
 from app.engine.groups import RuleGroup
@@ -18,15 +16,6 @@ from app.sdk import BountyClient
 from app.sdk.cli import ExitCode
 from app.seed import DEMO_SLUG
 from tests.support.servers import DemoServer
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BOUNTY_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.delenv("BOUNTY_API_KEY", raising=False)
-    monkeypatch.delenv("BOUNTY_SERVER", raising=False)
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli, list(args))
 
 
 def test_login_keeps_the_key_for_its_owner_only(
