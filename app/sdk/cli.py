@@ -24,7 +24,7 @@ from rich.table import Table
 
 from app.sdk.client import BountyClient, BountyError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 out = Console()
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]

@@ -7,7 +7,7 @@ Each step works on the public train split only:
    loss is than the current model's: where the current model errs and need not;
 2. fit a shallow regression tree to that gain (categorical features one-hot encoded), and
    turn the path to each of its nodes into a group rule (``age > 52.5 and sex == "Female"``);
-3. for the regions with the most excess loss, train h on half of their train rows and
+3. for the regions where the gain is clearest, train h on half of their train rows and
    decide each pair locally on the other half with the round's rules (an honest estimate,
    since h never saw those rows), against the current model;
 4. submit the first pair that passes, wait for its verdict, and start again from the model
@@ -209,7 +209,7 @@ class BountyHunter:
         self, schema: FeatureSchema, features: pd.DataFrame, gain: npt.NDArray[np.float64]
     ) -> Iterator[str]:
         """Rules of the nodes of a tree fitted to the per-row ``gain`` (every region on a
-        root-to-leaf path, not only the leaves), those with the largest total gain first."""
+        root-to-leaf path, not only the leaves), the most clearly better first."""
         encoded = _encode(schema, features)
         tree = DecisionTreeRegressor(
             max_depth=self.depth,
@@ -218,8 +218,12 @@ class BountyHunter:
         ).fit(encoded.matrix, gain)
         membership = tree.decision_path(encoded.matrix)  # rows x nodes, sparse
         total = np.asarray(membership.T @ gain).ravel()
+        size = np.asarray(membership.sum(axis=0)).ravel()
+        # total / sqrt(size) ranks like a z-score of the mean gain: of a group and a superset
+        # with the same total gain, the group itself comes first.
+        strength = total / np.sqrt(np.maximum(size, 1))
         paths = _node_paths(tree, encoded)
-        ranked = [int(node) for node in np.argsort(-total) if total[node] > 0 and paths[node]]
+        ranked = [int(node) for node in np.argsort(-strength) if total[node] > 0 and paths[node]]
         for node in ranked[: self.candidates]:
             yield " and ".join(paths[node])
 

@@ -30,8 +30,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rich.table import Table
 
+from app.engine.datasets.synthetic import MAX_PLANTED, make_synthetic
 from app.rounds.schemas import RoundCreate
-from app.sdk.cli import ExitCode, JsonOption, connected, emit, fail, out, round_app
+from app.sdk.cli import ExitCode, JsonOption, connected, data_app, emit, fail, out, round_app
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]
 
@@ -203,8 +204,24 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
+def synthetic(
+    out_file: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    rows: Annotated[int, typer.Option(min=100, max=10_000_000, help="Rows.")] = 6000,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed, the same data.")] = 0,
+    planted: Annotated[int, typer.Option(min=0, max=MAX_PLANTED, help="Planted groups.")] = 3,
+) -> None:
+    """Write a seeded synthetic table (label ``y``) with planted groups on which a model of
+    the whole population is badly wrong: data to try a round on."""
+    data = make_synthetic(rows, n_planted=planted, seed=seed)
+    data.frame.to_csv(out_file, index=False)
+    out.print(f"{rows} rows written to {out_file}; planted groups:")
+    for group in data.planted:
+        out.print(f"  {group.expression}  ({group.share:.1%} of rows)", highlight=False)
+
+
 def register() -> None:
-    """Add the organizer commands to ``bounty round``."""
+    """Add the organizer commands to ``bounty round``, and ``bounty data synthetic``."""
+    data_app.command("synthetic")(synthetic)
     round_app.command("create")(create)
     for action in ("open", "freeze", "close"):
         round_app.command(action)(_lifecycle(action))

@@ -23,16 +23,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 @pytest.fixture(scope="module")
 def api_key(server: DemoServer) -> str:
     """An API key of the demo researcher (who has a team in the demo round)."""
-    login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data=login).json()["access_token"]
-    created = httpx.post(
-        f"{server.url}/api/v1/me/api-keys",
-        json={"name": "sdk tests"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert created.status_code == 201, created.text
-    key: str = created.json()["key"]
-    return key
+    return new_api_key(server, *DEMO_RESEARCHER)
+
+
+@pytest.fixture
+def api_key_of() -> Callable[[DemoServer], str]:
+    """An API key of the demo researcher on a given server."""
+    return lambda server: new_api_key(server, *DEMO_RESEARCHER)
 
 
 def new_api_key(server: DemoServer, email: str, password: str) -> str:

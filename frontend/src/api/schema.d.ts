@@ -368,6 +368,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rounds/{slug}/data/train-predictions.parquet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Train Predictions
+         * @description The current model's predictions on the public training split (anyone, once the round
+         *     is open): what `bounty check` compares a pair against before it is submitted.
+         */
+        get: operations["download_train_predictions_api_v1_rounds__slug__data_train_predictions_parquet_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rounds/{slug}/versions": {
         parameters: {
             query?: never;
@@ -3680,6 +3701,65 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Parquet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    download_train_predictions_api_v1_rounds__slug__data_train_predictions_parquet_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One `prediction` column, a row for each train row, in its order; the `X-Model-Version` header names the version. */
             200: {
                 headers: {
                     [name: string]: unknown;

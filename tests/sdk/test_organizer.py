@@ -1,0 +1,145 @@
+"""The organizer's client commands against a real server: a round from a spec file (the
+README's example), through open, freeze and close, its export and its closing report; and an
+automated hunter that finds a planted group in it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import Result
+
+from app.engine.bundle import load_bundle
+from app.engine.data import prepare_features
+from app.engine.datasets.synthetic import make_synthetic
+from app.engine.groups import RuleGroup
+from app.engine.schema import FeatureSchema
+from app.sdk import BountyClient
+from app.sdk.cli import ExitCode
+from app.sdk.hunter import BountyHunter
+from tests.sdk.conftest import new_researcher
+from tests.support.servers import DemoServer
+
+Run = Callable[..., Result]
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SEED = 1
+
+
+@pytest.fixture
+def spec(tmp_path: Path, run: Run) -> Path:
+    """The README's example spec beside the data its comment says to make."""
+    made = run(
+        "data", "synthetic", "--rows", 6000, "--seed", SEED, "--out", tmp_path / "planted.csv"
+    )
+    assert made.exit_code == 0, made.output
+    assert 'c0 == "a"' in made.stdout  # the planted groups are printed
+    return Path(shutil.copy(EXAMPLES / "round.toml", tmp_path / "round.toml"))
+
+
+def test_a_round_from_a_spec_file_through_its_whole_life(
+    run: Run, server: DemoServer, organizer_key: str, spec: Path, tmp_path: Path
+) -> None:
+    assert run("login", "--server", server.url, "--api-key", organizer_key).exit_code == 0
+    created = run("round", "create", spec, "--json")
+    assert created.exit_code == 0, created.output
+    round_ = json.loads(created.stdout)
+    slug = round_["slug"]
+    assert (round_["status"], round_["rules"]["min_group_rows"]) == ("open", 20)
+    assert (
+        round_["data"]["n_train"] + round_["data"]["n_holdout"] + round_["data"]["n_test"] == 6000
+    )
+    assert round_["base_model"]["source"] == "default"
+
+    assert run("round", "open", slug).exit_code == ExitCode.REFUSED  # already open: 409
+    assert "now frozen" in run("round", "freeze", slug).stdout
+    assert json.loads(run("round", "close", slug, "--json").stdout)["status"] == "closed"
+    bundle = tmp_path / "model.zip"
+    assert run("round", "export", slug, "--out", bundle).exit_code == 0
+    model = load_bundle(bundle)
+    rows = pd.read_csv(tmp_path / "planted.csv").drop(columns="y").head(50)
+    assert len(model.predict(rows)) == 50
+    report = json.loads(run("round", "report", slug, "--json").stdout)
+    assert report["status"] == "closed"
+    assert report["holdout"]["base"] == report["holdout"]["final"]  # nothing was submitted
+    assert "overfitting gap" in run("round", "report", slug).stdout
+
+
+def test_a_yaml_spec_with_three_split_files_stays_a_draft(
+    run: Run, server: DemoServer, organizer_key: str, tmp_path: Path
+) -> None:
+    frame = make_synthetic(900, seed=3).frame
+    for i, name in enumerate(("train", "holdout", "test")):
+        frame.iloc[i * 300 : (i + 1) * 300].to_csv(tmp_path / f"{name}.csv", index=False)
+    (tmp_path / "round.yaml").write_text(
+        "round:\n  title: Three files\n  min_group_rows: 5\n"
+        "data:\n  label: y\n  train: train.csv\n  holdout: holdout.csv\n  test: test.csv\n"
+    )
+    run("login", "--server", server.url, "--api-key", organizer_key)
+    created = json.loads(run("round", "create", tmp_path / "round.yaml", "--json").stdout)
+    assert created["status"] == "draft"
+    assert created["data"]["n_holdout"] == 300
+    assert run("round", "open", created["slug"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[round]\ntitle = 'x'\n", "spec file: data: Field required"),
+        ("[round]\ntitle = 'x'\n[data]\nlabel = 'y'\n", "give either `file`, or all three"),
+        ("[round\n", "is not valid TOML"),
+        ("[round]\ntitle='x'\nalpha=-1\n[data]\nlabel='y'\nfile='a.csv'\n", "round.alpha"),
+    ],
+)
+def test_a_bad_spec_file_is_one_clear_line(
+    run: Run, tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "bad.toml").write_text(text)
+    refused = run("round", "create", tmp_path / "bad.toml")
+    assert refused.exit_code == ExitCode.ERROR
+    assert message in refused.output
+    assert refused.output.count("\n") <= 2
+
+
+def test_a_participant_cannot_run_organizer_commands(
+    run: Run, server: DemoServer, api_key: str, spec: Path
+) -> None:
+    run("login", "--server", server.url, "--api-key", api_key)  # the demo researcher
+    refused = run("round", "create", spec)
+    assert refused.exit_code == ExitCode.NOT_SIGNED_IN  # 403
+    assert "organizer" in refused.output
+
+
+def _overlap(expression: str, planted: str, schema: FeatureSchema, frame: pd.DataFrame) -> float:
+    features = prepare_features(frame, schema)
+    a = RuleGroup.parse(expression, schema).mask(features)
+    b = RuleGroup.parse(planted, schema).mask(features)
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_the_hunter_finds_a_planted_group_and_gets_it_accepted(
+    server: DemoServer, organizer_key: str, spec: Path
+) -> None:
+    with BountyClient(server.url, api_key=organizer_key) as organizer:
+        from app.sdk.organizer_commands import read_spec
+
+        setup = read_spec(spec)
+        slug = organizer.create_round(setup.round.model_copy(update={"title": "Hunted"})).slug
+        organizer.upload_dataset(slug, label="y", file=setup.data.file, seed=SEED)
+        organizer.set_base_model(slug)
+        organizer.set_status(slug, "open")
+    key = new_researcher(server, slug, "Hunters")
+    lines: list[str] = []
+    with BountyClient(server.url, api_key=key) as client:
+        report = BountyHunter(client, slug, log=lines.append).run(budget=3)
+        schema, train = client.schema(slug), client.train_data(slug)
+        losses = [v.holdout_loss for v in client.history(slug).versions]
+    assert report.accepted, (report.stopped, lines)
+    planted = [g.expression for g in make_synthetic(6000, seed=SEED).planted]
+    best = max(_overlap(a.expression, p, schema, train) for a in report.accepted for p in planted)
+    assert best > 0.6, [a.expression for a in report.accepted]
+    assert losses == sorted(losses, reverse=True)
+    assert losses[-1] < losses[0]  # the global holdout error fell
