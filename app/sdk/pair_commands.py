@@ -160,7 +160,10 @@ def hunt(
             seed=seed,
             log=(lambda _: None) if as_json else lambda line: err.print(line, highlight=False),
         )
-        report = hunter.run(budget=budget)
+        try:
+            report = hunter.run(budget=budget)
+        except VerdictTimeoutError as exc:
+            raise fail(str(exc), ExitCode.TIMEOUT) from exc
         history = client.history(slug)
     if as_json:
         attempts = [

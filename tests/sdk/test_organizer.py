@@ -127,7 +127,9 @@ def test_the_hunter_finds_a_planted_group_and_gets_it_accepted(
         from app.sdk.organizer_commands import read_spec
 
         setup = read_spec(spec)
-        slug = organizer.create_round(setup.round.model_copy(update={"title": "Hunted"})).slug
+        slug = organizer.create_round(
+            setup.round.model_copy(update={"title": "Hunted", "slug": "hunted"})
+        ).slug
         organizer.upload_dataset(slug, label="y", file=setup.data.file, seed=SEED)
         organizer.set_base_model(slug)
         organizer.set_status(slug, "open")
