@@ -22,10 +22,12 @@ from app.engine.data import label_values, prepare_features
 from app.engine.decision import BountyEvaluator, Decision, PairStats
 from app.engine.errors import EngineError
 from app.engine.groups import Group
+from app.engine.losses import Loss
 from app.engine.models import LoadedModel
 from app.engine.predictions import encode_labels, encode_predictions
 from app.engine.round import RoundRules, run_pair
 from app.engine.schema import FeatureSchema
+from app.rounds.schemas import RulesOut
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,16 @@ class LocalCheck:
                 "score": stats.score,
             },
         }
+
+
+def round_rules(rules: RulesOut) -> RoundRules:
+    """The engine's rules for a round, from the rules the API shows."""
+    return RoundRules(
+        Loss(rules.loss, rules.loss_clip),
+        alpha=rules.alpha,
+        min_group_rows=rules.min_group_rows,
+        repair_alpha=rules.repair_alpha,
+    )
 
 
 def check_pair(

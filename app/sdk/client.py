@@ -23,14 +23,12 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
 from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.losses import Loss
 from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import RoundRules
 from app.engine.schema import FeatureSchema
 from app.leaderboard.report import ClosingReport
 from app.leaderboard.schemas import HistoryOut, LeaderboardOut
 from app.rounds.schemas import BaseModelOut, DatasetOut, RoundCreate, RoundOut
-from app.sdk.check import LocalCheck, check_pair
+from app.sdk.check import LocalCheck, check_pair, round_rules
 from app.submissions.schemas import (
     ExpressionCheckOut,
     QuotaOut,
@@ -204,12 +202,7 @@ class BountyClient:
         schema = self.schema(slug)
         frame = train if train is not None else self.train_data(slug)
         _, current = self.current_predictions(slug)
-        rules = RoundRules(
-            Loss(found.rules.loss, found.rules.loss_clip),
-            alpha=found.rules.alpha,
-            min_group_rows=found.rules.min_group_rows,
-            repair_alpha=found.rules.repair_alpha,
-        )
+        rules = round_rules(found.rules)
         names = schema.feature_names
         g: Group = (
             RuleGroup.parse(group, schema)

@@ -31,12 +31,11 @@ from app.engine.baseline import train_patch_model
 from app.engine.data import label_values, prepare_features
 from app.engine.expressions.canonical import render_name, render_value
 from app.engine.groups import RuleGroup
-from app.engine.losses import Loss
 from app.engine.models import dump_sklearn_model, load_model
 from app.engine.predictions import encode_labels, encode_predictions
 from app.engine.round import RoundRules
 from app.engine.schema import FeatureKind, FeatureSchema
-from app.sdk.check import LocalCheck, check_pair
+from app.sdk.check import LocalCheck, check_pair, round_rules
 from app.sdk.client import BountyClient
 from app.submissions.schemas import SubmissionOut
 
@@ -150,12 +149,7 @@ class BountyHunter:
         found = self.client.round(self.slug)
         schema = self.client.schema(self.slug)
         train = self.client.train_data(self.slug)
-        rules = RoundRules(
-            Loss(found.rules.loss, found.rules.loss_clip),
-            alpha=found.rules.alpha,
-            min_group_rows=found.rules.min_group_rows,
-            repair_alpha=found.rules.repair_alpha,
-        )
+        rules = round_rules(found.rules)
         fit_half = np.random.default_rng(self.seed).random(len(train)) < 0.5
         return _Context(
             schema,
