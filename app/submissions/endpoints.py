@@ -148,7 +148,12 @@ def submit(
         else nullcontext(None) as group_path,
     ):
         checked = service.check_pair(
-            schema, service.public_sample(store, round_), group_expression, group_path, model_path
+            schema,
+            service.public_sample(store, round_),
+            group_expression,
+            group_path,
+            model_path,
+            limits=service.sample_limits(settings),
         )
         model_sha = store.put_file(model_path)
         group_sha = store.put_file(group_path) if group_path is not None else None
@@ -160,10 +165,10 @@ def submit(
         note=note,
         group_kind="rule" if group_expression is not None else "model",
         group_expression=group_expression,
-        group_columns=list(checked.group.columns),
+        group_columns=list(checked.group_columns),
         group_model_sha=group_sha,
         model_sha=model_sha,
-        model_format=checked.model.format.value,
+        model_format=checked.model_format,
     )
     try:
         with session.begin_nested():

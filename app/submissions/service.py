@@ -19,18 +19,19 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.errors import Problem, ProblemError, engine_problem
+from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 from app.engine.data import prepare_features
 from app.engine.errors import EngineError
-from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.models import LoadedModel, load_model
-from app.engine.round import run_pair
+from app.engine.groups import RuleGroup
+from app.engine.models import sniff_format
 from app.engine.schema import FeatureSchema
 from app.rounds.models import Round
 from app.rounds.service import round_schema
 from app.submissions.models import Submission
 from app.submissions.schemas import ExpressionCheckOut, QuotaOut
 from app.teams.models import Team
+from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
 
 SAMPLE_ROWS = 200
 _CHUNK = 1024 * 1024
@@ -151,9 +152,22 @@ def check_expression(store: ArtifactStore, round_: Round, expression: str) -> Ex
 class CheckedPair:
     """A pair that loaded and ran on the public sample."""
 
-    group: Group
-    model: LoadedModel
-    group_model: LoadedModel | None
+    group_columns: tuple[str, ...]
+    model_format: str
+
+
+SAMPLE_CHECK_SECONDS = 30
+"""Most CPU and wall seconds the upload-time check of a pair may take."""
+
+
+def sample_limits(settings: Settings) -> Limits:
+    """The sandbox limits of the upload-time check: the evaluation's, capped shorter."""
+    limits = Limits.from_settings(settings)
+    return Limits(
+        min(limits.cpu_seconds, SAMPLE_CHECK_SECONDS),
+        min(limits.wall_seconds, SAMPLE_CHECK_SECONDS),
+        limits.memory_mb,
+    )
 
 
 def check_pair(
@@ -162,28 +176,41 @@ def check_pair(
     expression: str | None,
     group_model_path: Path | None,
     model_path: Path,
+    *,
+    limits: Limits,
 ) -> CheckedPair:
-    """Parse the group and load both models, then run them on the public sample; 422 if any
-    part fails, naming the field and, for expressions, the position."""
-    group_model: LoadedModel | None = None
+    """Parse the group rule here, then load and run both models on the public sample in a
+    sandboxed child, as a worker would (an uploaded model never runs in the API process);
+    422 if any part fails, naming the field and, for expressions, the position."""
+    columns: tuple[str, ...] = ()
+    if expression is not None:
+        try:
+            columns = RuleGroup.parse(expression, schema).columns
+        except EngineError as exc:
+            raise engine_problem(exc, field="group_expression") from exc
+    if group_model_path is not None:
+        _model_format(group_model_path, "group_model")
+    model_format = _model_format(model_path, "model")
+    with tempfile.TemporaryDirectory(prefix="bounty-sample-") as tmp:
+        features = Path(tmp) / "sample.parquet"
+        sample.to_parquet(features)
+        pair = PairFiles(model_path, expression, group_model_path)
+        try:
+            run_sandboxed(pair, schema, {"sample": features}, {"sample": len(sample)}, limits)
+        except SandboxError as exc:
+            message = str(exc)
+            raise Problem(
+                422,
+                exc.code.replace("_", "-"),
+                message,
+                errors=[{"field": exc.field, "message": message}],
+            ) from exc
+    return CheckedPair(columns, model_format)
+
+
+def _model_format(path: Path, field: str) -> str:
+    """skops or onnx, from the file's content; 422 for pickles and other files."""
     try:
-        if expression is not None:
-            group: Group = RuleGroup.parse(expression, schema)
-        else:
-            assert group_model_path is not None  # noqa: S101 (the endpoint requires one of them)
-            group_model = load_model(group_model_path)
-            group = ModelGroup(group_model)
+        return sniff_format(path.read_bytes()).value
     except EngineError as exc:
-        raise engine_problem(
-            exc, field="group_expression" if expression else "group_model"
-        ) from exc
-    try:
-        model = load_model(model_path)
-    except EngineError as exc:
-        raise engine_problem(exc, field="model") from exc
-    try:
-        run_pair(group, model, sample, schema.label)
-    except EngineError as exc:
-        field = "group_model" if group_model is not None and "group" in str(exc) else "model"
         raise engine_problem(exc, field=field) from exc
-    return CheckedPair(group, model, group_model)

@@ -31,11 +31,15 @@ def _group(job: dict[str, Any], job_dir: Path, schema: FeatureSchema) -> Group:
 
 
 def run(job_dir: Path) -> None:
-    """Evaluate the job in ``job_dir``; engine errors are written as the job's error."""
+    """Evaluate the job in ``job_dir``; engine errors are written as the job's error, with
+    the upload field they are about (``group_model`` or ``model``)."""
     job = json.loads((job_dir / "job.json").read_text())
     schema = FeatureSchema.model_validate(job["schema"])
+    field = "group_model"
+    group: Group | None = None
     try:
         group = _group(job, job_dir, schema)
+        field = "model"
         model = load_model(job_dir / job["model"])
         arrays: dict[str, np.ndarray] = {}
         for split in job["splits"]:
@@ -44,7 +48,10 @@ def run(job_dir: Path) -> None:
             arrays[f"mask-{split}"] = out.mask
             arrays[f"pred-{split}"] = out.predictions
     except EngineError as exc:
-        (job_dir / "error.json").write_text(json.dumps({"message": str(exc)}))
+        if isinstance(group, ModelGroup) and "group" in str(exc):
+            field = "group_model"  # the group model's output was unusable
+        error = {"message": str(exc), "code": exc.code, "field": field}
+        (job_dir / "error.json").write_text(json.dumps(error))
         return
     save: Any = np.savez  # numpy's stub does not type array keyword arguments
     save(job_dir / "outputs.npz", **arrays)

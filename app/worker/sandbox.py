@@ -37,7 +37,13 @@ _preloaded = False
 
 
 class SandboxError(RuntimeError):
-    """The pair could not be evaluated; the message is meant for the participant."""
+    """The pair could not be evaluated; the message is meant for the participant. ``code``
+    and ``field`` say, for a model that failed to load or run, which error and which upload."""
+
+    def __init__(self, message: str, *, code: str = "invalid_model", field: str = "model") -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,12 @@ def run_sandboxed(
         _run_child(job_dir, limits)
         error = job_dir / "error.json"
         if error.exists():
-            raise SandboxError(json.loads(error.read_text())["message"])
+            found = json.loads(error.read_text())
+            raise SandboxError(
+                found["message"],
+                code=found.get("code", "invalid_model"),
+                field=found.get("field", "model"),
+            )
         return _read_outputs(job_dir / "outputs.npz", schema, n_rows)
 
 

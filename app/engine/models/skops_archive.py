@@ -33,6 +33,12 @@ def open_skops_archive(data: bytes) -> zipfile.ZipFile:
         raise ModelLoadError(
             f"the skops archive has {len(members)} files; at most {MAX_ARCHIVE_MEMBERS} are allowed"
         )
+    odd = [m.filename for m in members if not _plain_name(m.filename)]
+    if odd:
+        raise ModelLoadError(
+            "the skops archive has files with path-like names, which skops never writes: "
+            + ", ".join(repr(name) for name in odd[:5])
+        )
     total = sum(m.file_size for m in members)
     if total > MAX_ARCHIVE_BYTES:
         raise ModelLoadError(
@@ -40,3 +46,14 @@ def open_skops_archive(data: bytes) -> zipfile.ZipFile:
             f"{MAX_ARCHIVE_BYTES / 2**20:.0f} MiB is allowed"
         )
     return archive
+
+
+def _plain_name(name: str) -> bool:
+    """A member name skops could have written: no directories, no traversal, printable."""
+    return (
+        bool(name)
+        and "/" not in name
+        and "\\" not in name
+        and name not in (".", "..")
+        and (name.isprintable())
+    )
