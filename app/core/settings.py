@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     sandbox_cpu_seconds: int = 60
     sandbox_wall_seconds: float = 120.0
     sandbox_memory_mb: int = 4096
+    # Refuse to evaluate where the sandbox cannot take the child off the network.
+    sandbox_require_no_network: bool = False
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

@@ -389,11 +389,10 @@ def _round_cache(request: Request) -> RoundCache:
     cache: RoundCache | None = getattr(request.app.state, "round_cache", None)
     if cache is None:
         settings = request.app.state.settings
-        limits = Limits(
-            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
-        )
         cache = RoundCache(
-            request.app.state.store, settings.storage_dir.parent / "api-cache", limits
+            request.app.state.store,
+            settings.storage_dir.parent / "api-cache",
+            Limits.from_settings(settings),
         )
         request.app.state.round_cache = cache
     return cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tempfile
 import threading
@@ -163,10 +164,10 @@ SAMPLE_CHECK_SECONDS = 30
 def sample_limits(settings: Settings) -> Limits:
     """The sandbox limits of the upload-time check: the evaluation's, capped shorter."""
     limits = Limits.from_settings(settings)
-    return Limits(
-        min(limits.cpu_seconds, SAMPLE_CHECK_SECONDS),
-        min(limits.wall_seconds, SAMPLE_CHECK_SECONDS),
-        limits.memory_mb,
+    return dataclasses.replace(
+        limits,
+        cpu_seconds=min(limits.cpu_seconds, SAMPLE_CHECK_SECONDS),
+        wall_seconds=min(limits.wall_seconds, SAMPLE_CHECK_SECONDS),
     )
 
 

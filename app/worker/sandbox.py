@@ -2,9 +2,11 @@
 
 What is enforced here: a separate process forked from a fork server that preloaded the engine
 (so no start-up cost per evaluation), in its own session (killed as a group on timeout), that dies
-with its parent, with a scrubbed environment, CPU-time, address-space, file-size and core-dump
-limits, a wall-clock timeout, a private temporary working directory, and no labels in its
-inputs. Outputs are read with ``allow_pickle=False`` and checked for shape and dtype.
+with its parent, in a network namespace of its own with no interface up (where the machine allows
+it: as root, or with unprivileged user namespaces; ``sandbox_require_no_network`` makes it a
+must), with a scrubbed environment, CPU-time, address-space, file-size and core-dump limits, a
+wall-clock timeout, a private temporary working directory, and no labels in its inputs.
+Outputs are read with ``allow_pickle=False`` and checked for shape and dtype.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from app.engine.schema import FeatureSchema, Task
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3
 _PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
 _FORK_SERVER = multiprocessing.get_context("forkserver")
 _preloaded = False
 
@@ -53,12 +57,16 @@ class Limits:
     cpu_seconds: int = 60
     wall_seconds: float = 120.0
     memory_mb: int = 4096
+    require_no_network: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits the settings configure."""
         return cls(
-            settings.sandbox_cpu_seconds, settings.sandbox_wall_seconds, settings.sandbox_memory_mb
+            settings.sandbox_cpu_seconds,
+            settings.sandbox_wall_seconds,
+            settings.sandbox_memory_mb,
+            settings.sandbox_require_no_network,
         )
 
 
@@ -80,13 +88,30 @@ def _die_with_parent() -> None:
         pass
 
 
-def _limit_child(limits: Limits) -> None:
+def _leave_the_network() -> bool:
+    """Move the child into a network namespace of its own, where no interface is up, so a
+    model cannot reach any host, this one included. Needs root or unprivileged user
+    namespaces; returns whether it worked (where it cannot, the other limits still hold)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return False
+    if libc.unshare(_CLONE_NEWNET) == 0:
+        return True
+    # Not root: a user namespace first, where this user may create a network namespace.
+    return bool(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0)
+
+
+def _limit_child(limits: Limits) -> bool:
+    """Confine the calling child process; returns whether it is off the network."""
     _die_with_parent()
+    offline = _leave_the_network()
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (_MAX_OUTPUT_BYTES, _MAX_OUTPUT_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return offline
 
 
 def _child_env(home: Path) -> dict[str, str]:
@@ -155,7 +180,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
 def _enter_child(job_dir: str, limits: Limits) -> None:
     """First code of the evaluation child: confine it, then run the job."""
     os.setsid()  # its own process group, killed as a whole on timeout
-    _limit_child(limits)
+    offline = _limit_child(limits)
     env = _child_env(Path(job_dir))
     os.environ.clear()
     os.environ.update(env)
@@ -165,6 +190,10 @@ def _enter_child(job_dir: str, limits: Limits) -> None:
     os.dup2(log, 2)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
+    if limits.require_no_network and not offline:
+        message = "the evaluation cannot be cut off the network on this worker; ask the organizer"
+        Path(job_dir, "error.json").write_text(json.dumps({"message": message, "code": "sandbox"}))
+        return
     from app.worker.child import run  # noqa: PLC0415 (preloaded by the fork server)
 
     run(Path(job_dir))
