@@ -19,6 +19,7 @@ from app.core.frontend import WebAppMiddleware, web_app_built
 from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.core.notify import Notifier
 from app.core.openapi import install_openapi
+from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
 from app.leaderboard.cache import AnswerCache
@@ -76,6 +77,7 @@ def create_app(
     )
     app.state.store = store or make_store(settings)
     app.state.leaderboards = AnswerCache()
+    app.state.rate_limiter = RateLimiter()
     app.state.notifier = notifier or Notifier()
     install_error_handlers(app)
     install_openapi(app)

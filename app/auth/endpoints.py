@@ -15,18 +15,23 @@ from app.core.db import transaction, utcnow
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Problem
 from app.core.openapi import problems
+from app.core.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+SignUpLimit = Annotated[None, Depends(rate_limit("sign-up", "rate_signup"))]
+SignInLimit = Annotated[None, Depends(rate_limit("sign-in", "rate_sign_in"))]
+ApiKeyLimit = Annotated[None, Depends(rate_limit("API key", "rate_api_key"))]
 
 
 @router.post(
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=problems(409, 422),
+    responses=problems(409, 422, 429),
 )
-def sign_up(body: SignUp, session: SessionDep) -> UserOut:
-    """Create a participant account."""
+def sign_up(body: SignUp, session: SessionDep, _: SignUpLimit) -> UserOut:
+    """Create a participant account (at most ``BOUNTY_RATE_SIGNUP`` per client address)."""
     user = service.create_user(session, body.email, body.display_name, body.password)
     return UserOut.model_validate(user)
 
@@ -39,6 +44,7 @@ def sign_in(
     password: Annotated[str, Form(examples=["correct horse battery staple"])],
     request: Request,
     settings: SettingsDep,
+    _: SignInLimit,
     grant_type: Annotated[
         Literal["password"] | None,
         Form(description="OAuth2 password flow; may be left out.", examples=["password"]),
@@ -47,7 +53,8 @@ def sign_in(
     """Exchange email (as ``username``) and password for a short-lived bearer token: the OAuth2
     password flow (form fields ``username``, ``password``, optional ``grant_type=password``).
 
-    Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``).
+    Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``), and a
+    client address gets at most ``BOUNTY_RATE_SIGN_IN`` attempts (429 too).
     """
     refusal: Problem | None = None
     # Committed even when the sign-in is refused, so that failures are counted.
@@ -94,12 +101,17 @@ def list_api_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
     "/me/api-keys",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=problems(401, 422),
+    responses=problems(401, 422, 429),
 )
 def create_api_key(
-    body: ApiKeyCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    body: ApiKeyCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: ApiKeyLimit,
 ) -> ApiKeyCreated:
-    """Create an API key for scripts. The key is in this response only: store it now."""
+    """Create an API key for scripts. The key is in this response only: store it now. At most
+    ``BOUNTY_RATE_API_KEY`` keys per client address."""
     api_key, secret = service.create_api_key(
         session, user, body.name, settings.secret_key.get_secret_value(), body.expires_in_days
     )

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 200 * 1024 * 1024
     max_model_bytes: int = 50 * 1024 * 1024
     access_token_minutes: int = 60
+    # Requests per client address, as "COUNT/SECONDS" (per API process).
+    rate_signup: str = Field(default="50/3600", pattern=r"^\d+/\d+(\.\d+)?$")
+    rate_sign_in: str = Field(default="60/60", pattern=r"^\d+/\d+(\.\d+)?$")
+    rate_api_key: str = Field(default="60/3600", pattern=r"^\d+/\d+(\.\d+)?$")
 
     worker_lease_seconds: float = 60.0
     worker_poll_seconds: float = 0.5

@@ -41,6 +41,10 @@ def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
         **os.environ,
         "BOUNTY_DATABASE_URL": f"sqlite:///{folder / 'bounty.db'}",
         "BOUNTY_STORAGE_DIR": str(folder / "artifacts"),
+        # Tests sign in far more often than people do; the limits have tests of their own.
+        "BOUNTY_RATE_SIGN_IN": "10000/60",
+        "BOUNTY_RATE_SIGNUP": "10000/60",
+        "BOUNTY_RATE_API_KEY": "10000/60",
         **{f"BOUNTY_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(

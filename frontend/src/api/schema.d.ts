@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Sign Up
-         * @description Create a participant account.
+         * @description Create a participant account (at most ``BOUNTY_RATE_SIGNUP`` per client address).
          */
         post: operations["sign_up_api_v1_auth_signup_post"];
         delete?: never;
@@ -38,7 +38,8 @@ export interface paths {
          * @description Exchange email (as ``username``) and password for a short-lived bearer token: the OAuth2
          *     password flow (form fields ``username``, ``password``, optional ``grant_type=password``).
          *
-         *     Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``).
+         *     Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``), and a
+         *     client address gets at most ``BOUNTY_RATE_SIGN_IN`` attempts (429 too).
          */
         post: operations["sign_in_api_v1_auth_token_post"];
         delete?: never;
@@ -102,7 +103,8 @@ export interface paths {
         put?: never;
         /**
          * Create Api Key
-         * @description Create an API key for scripts. The key is in this response only: store it now.
+         * @description Create an API key for scripts. The key is in this response only: store it now. At most
+         *     ``BOUNTY_RATE_API_KEY`` keys per client address.
          */
         post: operations["create_api_key_api_v1_me_api_keys_post"];
         delete?: never;
@@ -2684,6 +2686,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     sign_in_api_v1_auth_token_post: {
@@ -2855,6 +2866,15 @@ export interface operations {
             };
             /** @description Unprocessable content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
