@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,7 @@ from app.leaderboard.endpoints import router as leaderboard_router
 from app.rounds.endpoints import router as rounds_router
 from app.submissions.endpoints import router as submissions_router
 from app.teams.endpoints import router as teams_router
+from app.worker.sandbox import warm_up as warm_up_sandbox
 
 TAGS = [
     {"name": "accounts", "description": "Sign-up, sign-in, the caller and API keys."},
@@ -47,6 +49,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # request in flight (the leaderboard's p99 fell from about 130 ms to 40 ms).
         gc.collect()
         gc.freeze()
+        # Uploads are checked in sandbox children forked from the fork server: start it now,
+        # in the background, rather than on the first submission.
+        threading.Thread(target=warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
     yield
 
 

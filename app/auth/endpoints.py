@@ -12,7 +12,7 @@ from app.auth.deps import CurrentUser, oauth2
 from app.auth.models import ApiKey
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, SignUp, TokenOut, UserOut
 from app.core.db import transaction, utcnow
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import ApiKeyId, SessionDep, SettingsDep
 from app.core.errors import Problem
 from app.core.openapi import problems
 from app.core.ratelimit import rate_limit
@@ -121,7 +121,7 @@ def create_api_key(
 @router.delete(
     "/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401, 404)
 )
-def revoke_api_key(key_id: int, user: CurrentUser, session: SessionDep) -> None:
+def revoke_api_key(key_id: ApiKeyId, user: CurrentUser, session: SessionDep) -> None:
     """Revoke one of the caller's API keys; it stops working at once."""
     api_key = session.get(ApiKey, key_id)
     if api_key is None or api_key.user_id != user.id:

@@ -72,4 +72,10 @@ NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 RoundSlug = Annotated[
     str, Path(description="The round's slug (from its URL).", examples=["adult-income-demo"])
 ]
-SubmissionId = Annotated[int, Path(description="The submission's id.", examples=[42])]
+# Row ids fit a signed 64-bit integer (SQLite refuses a larger parameter with an error).
+MAX_ID = 2**63 - 1
+SubmissionId = Annotated[
+    int, Path(ge=1, le=MAX_ID, description="The submission's id.", examples=[42])
+]
+TeamId = Annotated[int, Path(ge=1, le=MAX_ID, description="The team's id.", examples=[7])]
+ApiKeyId = Annotated[int, Path(ge=1, le=MAX_ID, description="The API key's id.", examples=[3])]

@@ -52,6 +52,8 @@ def _document_problems(operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if operation.get("parameters") or operation.get("requestBody"):
         responses.setdefault("422", {"description": TITLES[422]})
+    if operation.get("requestBody"):
+        responses.setdefault("400", {"description": "The body could not be parsed."})
     for code, response in responses.items():
         if code.isdigit() and int(code) >= 400:
             if response.get("description") in (None, "", "Validation Error"):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import OptionalUser, Organizer
 from app.auth.models import User
-from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep
+from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
@@ -187,7 +187,7 @@ def list_rounds(
     session: SessionDep,
     user: OptionalUser,
     limit: Annotated[int, Query(ge=1, le=200, description="Most rounds to return.")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Rounds to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rounds to skip.")] = 0,
 ) -> list[RoundOut]:
     """Rounds that are open, frozen or closed, and, for organizers, their own drafts."""
     rounds = service.list_rounds(session, user, limit=limit, offset=offset)

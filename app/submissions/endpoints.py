@@ -19,7 +19,15 @@ from app.auth.deps import CurrentUser, OptionalUser
 from app.auth.models import User
 from app.core import audit
 from app.core.db import transaction, utcnow
-from app.core.deps import NotifierDep, RoundSlug, SessionDep, SettingsDep, StoreDep, SubmissionId
+from app.core.deps import (
+    MAX_ID,
+    NotifierDep,
+    RoundSlug,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    SubmissionId,
+)
 from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
@@ -257,10 +265,10 @@ def list_submissions(
     outcome: Annotated[
         str | None, Query(pattern="^(accepted|rejected|invalid|disqualified)$")
     ] = None,
-    team_id: Annotated[int | None, Query(description="Organizers only.")] = None,
+    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Organizers only.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[
-        int | None, Query(description="Page: submissions older than this.")
+        int | None, Query(ge=1, le=MAX_ID, description="Page: submissions older than this.")
     ] = None,
 ) -> list[SubmissionOut]:
     """The caller's team's submissions, newest first; the organizer sees every team's."""

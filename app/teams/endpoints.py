@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, OptionalUser
-from app.core.deps import RoundSlug, SessionDep
+from app.core.deps import RoundSlug, SessionDep, TeamId
 from app.core.errors import Problem
 from app.core.openapi import problems
 from app.rounds.models import Round
@@ -75,12 +75,12 @@ def join_team(body: JoinTeam, user: CurrentUser, session: SessionDep) -> MyTeamO
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(401, 404, 409),
 )
-def leave_team(team_id: int, user: CurrentUser, session: SessionDep) -> None:
+def leave_team(team_id: TeamId, user: CurrentUser, session: SessionDep) -> None:
     """Leave a team that has made no submissions; the last member out deletes the team."""
     service.leave_team(session, user, team_id)
 
 
-@router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=problems(404))
+@router.get("/rounds/{slug}/teams", response_model=list[TeamOut], responses=problems(401, 404))
 def list_teams(slug: RoundSlug, user: OptionalUser, session: SessionDep) -> list[TeamOut]:
     """The round's teams, oldest first (public; no invite codes, no emails)."""
     round_ = visible_round(session, slug, user)
@@ -106,7 +106,7 @@ def my_team(slug: RoundSlug, user: CurrentUser, session: SessionDep) -> MyTeamOu
     responses=problems(401, 403, 404),
 )
 def team_members(
-    slug: RoundSlug, team_id: int, user: CurrentUser, session: SessionDep
+    slug: RoundSlug, team_id: TeamId, user: CurrentUser, session: SessionDep
 ) -> list[MemberAdminOut]:
     """A team's members with their emails (the round's organizer only)."""
     round_ = visible_round(session, slug, user)

@@ -177,6 +177,18 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return _FORK_SERVER
 
 
+def warm_up() -> None:
+    """Start the fork server (it imports the engine once, which takes seconds) by running an
+    empty child, so that the first evaluation does not wait for it."""
+    child = _context().Process(target=_nothing, daemon=True)
+    child.start()
+    child.join()
+
+
+def _nothing() -> None:
+    """The empty child of ``warm_up``."""
+
+
 def _enter_child(job_dir: str, limits: Limits) -> None:
     """First code of the evaluation child: confine it, then run the job."""
     os.setsid()  # its own process group, killed as a whole on timeout

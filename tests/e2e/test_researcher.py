@@ -63,7 +63,7 @@ def test_a_researcher_submits_with_the_rule_builder_and_sees_the_verdict_live(
     page.get_by_role("button", name="Submit").click()
 
     # The submission's page follows its status live: no reload between submit and verdict.
-    expect(page).to_have_url(re.compile(r"/submissions/\d+$"))
+    expect(page).to_have_url(re.compile(r"/submissions/\d+$"), timeout=30_000)  # upload + check
     status = page.get_by_test_id("status")
     expect(status).to_contain_text("accepted", timeout=90_000)
     expect(page.get_by_role("heading", name="Verdict")).to_be_visible()

@@ -7,14 +7,21 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from app.seed import DEMO_RESEARCHER
+
+
+def _drain(stream: IO[str]) -> None:
+    for _ in stream:
+        pass
 
 
 def free_port() -> int:
@@ -64,6 +71,8 @@ def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
     else:
         pytest.fail("the demo exited before serving:\n" + "".join(printed))
     assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
+    # Keep reading what it prints: a full pipe would block the server at its next log line.
+    threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
     try:
         yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed))
     finally:

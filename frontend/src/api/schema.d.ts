@@ -2668,6 +2668,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -2717,6 +2726,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -2855,6 +2873,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -2889,6 +2916,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The API key's id. */
                 key_id: number;
             };
             cookie?: never;
@@ -2994,6 +3022,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoundOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -3109,6 +3146,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoundOut"];
                 };
             };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -3179,6 +3225,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -3260,6 +3315,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BaseModelOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -3897,6 +3961,15 @@ export interface operations {
                     "application/json": components["schemas"]["TeamOut"][];
                 };
             };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -3940,6 +4013,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MyTeamOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -4011,6 +4093,15 @@ export interface operations {
                     "application/json": components["schemas"]["MyTeamOut"];
                 };
             };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -4063,6 +4154,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The team's id. */
                 team_id: number;
             };
             cookie?: never;
@@ -4171,6 +4263,7 @@ export interface operations {
             path: {
                 /** @description The round's slug (from its URL). */
                 slug: string;
+                /** @description The team's id. */
                 team_id: number;
             };
             cookie?: never;
@@ -4316,6 +4409,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SubmissionAccepted"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
@@ -4485,6 +4587,15 @@ export interface operations {
                     "application/json": components["schemas"]["ExpressionCheckOut"];
                 };
             };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not authenticated */
             401: {
                 headers: {
@@ -4646,6 +4757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DisqualifiedOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not authenticated */
