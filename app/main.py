@@ -17,7 +17,11 @@ from app.auth.endpoints import router as auth_router
 from app.core.db import engine_from_settings, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.frontend import WebAppMiddleware, web_app_built
-from app.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.core.notify import Notifier
 from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimiter
@@ -96,6 +100,7 @@ def create_app(
         )
     if web_app_built(settings.frontend_dir):
         app.add_middleware(WebAppMiddleware, dist=settings.frontend_dir)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     for router in (
         auth_router,

@@ -13,8 +13,11 @@ from pathlib import Path
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.middleware import WEB_APP_CSP
+
 ASSET_CACHE = "public, max-age=31536000, immutable"
 API_PREFIXES = ("/api", "/docs", "/redoc", "/openapi.json")
+PAGE_HEADERS = {"Content-Security-Policy": WEB_APP_CSP}
 
 
 def _is_api(path: str) -> bool:
@@ -44,13 +47,12 @@ class WebAppMiddleware:
             file = None
         if file is not None and file.is_file() and file.is_relative_to(self.root):
             in_assets = file.is_relative_to(self.root / "assets")
-            return FileResponse(
-                file, headers={"Cache-Control": ASSET_CACHE if in_assets else "no-cache"}
-            )
+            cache = ASSET_CACHE if in_assets else "no-cache"
+            return FileResponse(file, headers={"Cache-Control": cache, **PAGE_HEADERS})
         if relative.startswith("assets/") or "." in relative.rsplit("/", 1)[-1]:
             # A missing file (an old asset, a favicon): 404, not the app's page as that file.
             return PlainTextResponse("not found", status_code=404)
-        return FileResponse(self.index, headers={"Cache-Control": "no-cache"})
+        return FileResponse(self.index, headers={"Cache-Control": "no-cache", **PAGE_HEADERS})
 
 
 def web_app_built(dist: Path) -> bool:

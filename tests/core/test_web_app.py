@@ -82,3 +82,22 @@ def test_without_a_build_the_api_alone_answers(
     client = TestClient(app)
     assert client.get("/").status_code == 404
     assert client.get("/api/v1/health").status_code == 200
+
+
+def test_pages_carry_a_content_security_policy_and_every_answer_the_security_headers(
+    web: TestClient,
+) -> None:
+    page = web.get("/rounds/adult-income-demo")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy
+    for answer in (page, web.get("/api/v1/health"), web.get("/api/v1/no-such-thing")):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        assert "strict-transport-security" not in answer.headers  # plain HTTP here
+    # The API docs load Swagger UI's own assets: no page policy there.
+    assert "content-security-policy" not in web.get("/docs").headers
+    over_https = TestClient(web.app, base_url="https://testserver").get("/api/v1/health")
+    assert over_https.headers["strict-transport-security"] == "max-age=31536000"
