@@ -8,25 +8,39 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class RequestIdMiddleware:
-    """Tag each request with an id (``X-Request-ID``), for logs and error reports."""
+class _ResponseHeadersMiddleware:
+    """Add the headers ``headers_for(scope)`` gives to every HTTP response (those the app
+    already set are left as they are)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def headers_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        extra = self.headers_for(scope)
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in extra if h[0] not in present)
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestIdMiddleware(_ResponseHeadersMiddleware):
+    """Tag each request with an id (``X-Request-ID``), for logs and error reports."""
+
+    def headers_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        return [(b"x-request-id", request_id.encode())]
 
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -36,6 +50,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 WEB_APP_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
@@ -45,29 +60,12 @@ WEB_APP_CSP = (
 the charts' style attributes). Not sent with the API docs, which load Swagger UI's assets."""
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(_ResponseHeadersMiddleware):
     """Add the headers every response should carry (no sniffing, no framing, no referrer
     leaks across origins), and HSTS when the request came over HTTPS."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        https = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                if https:
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def headers_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        return [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else SECURITY_HEADERS
 
 
 class BodySizeLimitMiddleware:
