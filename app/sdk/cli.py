@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from app.sdk.client import BountyClient, BountyError
+from app.sdk.client import BountyClient, BountyError, VerdictTimeoutError
 
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 out = Console()
@@ -82,13 +82,16 @@ def fail(message: str, code: ExitCode) -> typer.Exit:
 
 @contextmanager
 def reporting(server: str) -> Iterator[None]:
-    """API errors and unreachable servers as one line on standard error and an exit code."""
+    """API errors, unreachable servers and verdict time-outs as one line on standard error
+    and an exit code."""
     try:
         yield
     except BountyError as exc:
         raise fail(exc.detail, _code_for(exc.status)) from exc
     except httpx.TransportError as exc:
         raise fail(f"cannot reach {server}: {exc}", ExitCode.UNREACHABLE) from exc
+    except VerdictTimeoutError as exc:
+        raise fail(str(exc), ExitCode.TIMEOUT) from exc
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from app.engine.errors import EngineError
 from app.sdk.check import LocalCheck
 from app.sdk.cli import ExitCode, JsonOption, connected, err, fail, out
-from app.sdk.client import VerdictTimeoutError
 from app.sdk.hunter import BountyHunter
 from app.submissions.schemas import SubmissionOut
 
@@ -111,15 +110,12 @@ def submit(
             )
         result = sent.submission
         if wait:
-            try:
-                with err.status("waiting for the verdict", spinner="dots") as shown:
-                    result = client.wait(
-                        sent.submission.id,
-                        timeout=timeout,
-                        on_status=lambda s: shown.update(f"{s.status}: waiting for the verdict"),
-                    )
-            except VerdictTimeoutError as exc:
-                raise fail(str(exc), ExitCode.TIMEOUT) from exc
+            with err.status("waiting for the verdict", spinner="dots") as shown:
+                result = client.wait(
+                    sent.submission.id,
+                    timeout=timeout,
+                    on_status=lambda s: shown.update(f"{s.status}: waiting for the verdict"),
+                )
     _report(result, as_json)
 
 
@@ -160,10 +156,7 @@ def hunt(
             seed=seed,
             log=(lambda _: None) if as_json else lambda line: err.print(line, highlight=False),
         )
-        try:
-            report = hunter.run(budget=budget)
-        except VerdictTimeoutError as exc:
-            raise fail(str(exc), ExitCode.TIMEOUT) from exc
+        report = hunter.run(budget=budget)
         history = client.history(slug)
     if as_json:
         attempts = [
