@@ -18,6 +18,8 @@ from app.engine.errors import EngineError
 
 log = logging.getLogger("bounty.errors")
 
+STORAGE_RETRY_SECONDS = 60  # what a client is told to wait after a storage failure
+
 PROBLEM_TYPE_BASE = "/problems/"
 TITLES = {
     400: "Bad request",
@@ -176,8 +178,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageError)
     async def _storage(request: Request, exc: StorageError) -> JSONResponse:
         log.error("storage failure on %s: %s", request.url.path, exc)
+        if exc.full:
+            return problem_response(
+                request,
+                507,
+                "storage-full",
+                "the server has no space left for files; nothing was stored, try again later",
+                {"Retry-After": str(STORAGE_RETRY_SECONDS)},
+            )
         return problem_response(
-            request, 507, "storage-unavailable", "the artifact store cannot take the upload now"
+            request,
+            503,
+            "storage-unavailable",
+            "the server cannot store files right now; nothing was stored, try again later",
+            {"Retry-After": str(STORAGE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

@@ -7,6 +7,7 @@ bucket that workers on other machines can reach. Both are written only through `
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -27,7 +28,21 @@ _CHUNK = 1024 * 1024
 
 
 class StorageError(RuntimeError):
-    """The store cannot be read or written (full disk, unreachable bucket, ...)."""
+    """The store cannot be read or written (full disk, unreachable bucket, ...).
+
+    ``full`` tells a store out of space (the client may retry once space is freed: 507) from
+    one that cannot be written at all right now (read-only, permissions, unreachable: 503).
+    """
+
+    def __init__(self, message: str, *, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+
+    @classmethod
+    def from_os_error(cls, what: str, exc: OSError) -> StorageError:
+        """The error for an ``OSError`` met while writing ``what``."""
+        full = exc.errno in {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+        return cls(f"cannot write {what}: {exc.strerror or exc}", full=full)
 
 
 class ArtifactStore(Protocol):
@@ -116,7 +131,7 @@ class LocalStore:
         except OSError as exc:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
-            raise StorageError(f"cannot write to the artifact store: {exc.strerror}") from exc
+            raise StorageError.from_os_error("to the artifact store", exc) from exc
 
     def read_bytes(self, sha256: str) -> bytes:
         try:
@@ -185,7 +200,10 @@ class S3Store:
     def put_bytes(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
         if not self.exists(sha256):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(sha256), Body=data)
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=self._key(sha256), Body=data)
+            except Exception as exc:
+                raise StorageError(f"cannot write to the artifact bucket: {exc}") from exc
         return sha256
 
     def read_bytes(self, sha256: str) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep
 from app.core.errors import Problem
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
+from app.core.uploads import CHUNK, safe_name, spool
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema
 from app.rounds import service
@@ -38,9 +38,7 @@ from app.rounds.train_predictions import train_predictions_parquet
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
-_CHUNK: Final = 1024 * 1024
 _CSV_BATCH_ROWS: Final = 50_000
-_UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 # --------------------------------------------------------------------------- views
@@ -140,26 +138,10 @@ def _version_out(version: ModelVersion, round: Round, organizer: bool) -> Versio
 # --------------------------------------------------------------------------- uploads
 
 
-def _safe_name(upload: UploadFile, default: str) -> str:
-    """The upload's base name reduced to safe characters (its suffix tells CSV from Parquet)."""
-    name = _UNSAFE_NAME.sub("_", Path(upload.filename or "").name)[-100:].lstrip("._")
-    return name or default
-
-
 def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> Path:
-    """Copy an upload to ``folder`` in chunks; 413 beyond ``limit`` bytes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / _safe_name(upload, default)
-    written = 0
-    with path.open("wb") as out:
-        while chunk := upload.file.read(_CHUNK):
-            written += len(chunk)
-            if written > limit:
-                raise Problem(
-                    413, "upload-too-large", f"the file is larger than the limit of {limit} bytes"
-                )
-            out.write(chunk)
-    return path
+    """Copy an upload to ``folder``, named like the client's file made safe (its suffix tells
+    CSV from Parquet); 413 beyond ``limit`` bytes."""
+    return spool(upload, folder / safe_name(upload.filename, default), field=default, limit=limit)
 
 
 def _managed_round(session: Session, slug: str, user: User, *, lock: bool = False) -> Round:
@@ -219,7 +201,7 @@ def update_round(
 @router.post(
     "/rounds/{slug}/dataset",
     response_model=DatasetOut,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422, 503, 507),
 )
 def upload_dataset(
     slug: RoundSlug,
@@ -291,7 +273,7 @@ def upload_dataset(
 @router.post(
     "/rounds/{slug}/base-model",
     response_model=BaseModelOut,
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses=problems(401, 403, 404, 409, 413, 422, 503, 507),
 )
 def upload_base_model(
     slug: RoundSlug,
@@ -316,7 +298,7 @@ def upload_base_model(
 @router.post(
     "/rounds/{slug}/base-model/default",
     response_model=BaseModelOut,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422, 503, 507),
 )
 def train_base_model(
     slug: RoundSlug, user: Organizer, session: SessionDep, store: StoreDep
@@ -334,7 +316,9 @@ def train_base_model(
 
 
 @router.post(
-    "/rounds/{slug}/open", response_model=RoundOut, responses=problems(401, 403, 404, 409, 422)
+    "/rounds/{slug}/open",
+    response_model=RoundOut,
+    responses=problems(401, 403, 404, 409, 422, 503, 507),
 )
 def open_round(slug: RoundSlug, user: Organizer, session: SessionDep, store: StoreDep) -> RoundOut:
     """draft -> open (its organizer): needs the dataset and a base model; scores the base model
@@ -386,7 +370,7 @@ def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactSt
 
 def _blob_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
     with store.local_copy(sha) as path, path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
+        while chunk := handle.read(CHUNK):
             yield chunk
 
 

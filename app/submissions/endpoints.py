@@ -31,6 +31,7 @@ from app.core.deps import (
 from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
+from app.core.uploads import received
 from app.rounds.models import Round, RoundStatus
 from app.rounds.service import get_round, is_organizer_of, round_schema, touch, visible_round
 from app.submissions import service
@@ -90,7 +91,7 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
     response_model=SubmissionAccepted,
     dependencies=[Depends(require_multipart)],
     responses={
-        **problems(401, 403, 404, 409, 507),
+        **problems(401, 403, 404, 409, 503, 507),
         413: {"description": "A file is larger than the limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The expression or a model is invalid (with the position)."},
@@ -150,8 +151,8 @@ def submit(
     schema = round_schema(round_)
     limit = settings.max_model_bytes
     with (
-        service.received(model, "model", limit) as model_path,
-        service.received(group_model, "group_model", limit)
+        received(model, "model", limit) as model_path,
+        received(group_model, "group_model", limit)
         if group_model is not None
         else nullcontext(None) as group_path,
     ):

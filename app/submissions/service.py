@@ -7,14 +7,11 @@ import io
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
-from fastapi import UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +32,6 @@ from app.teams.models import Team
 from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
 
 SAMPLE_ROWS = 200
-_CHUNK = 1024 * 1024
 
 
 def quota(session: Session, round_: Round, team: Team) -> QuotaOut:
@@ -70,33 +66,6 @@ def require_quota(current: QuotaOut) -> None:
             headers={"Retry-After": str(retry)},
             quota=current.model_dump(mode="json"),
         )
-
-
-@contextmanager
-def received(upload: UploadFile, field: str, limit: int) -> Iterator[Path]:
-    """The upload copied in chunks to a private temporary file; 413 past ``limit`` bytes."""
-    with tempfile.TemporaryDirectory(prefix="bounty-upload-") as tmp:
-        path = Path(tmp) / "upload"
-        size = 0
-        with path.open("wb") as out:
-            while chunk := upload.file.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise Problem(
-                        413,
-                        "file-too-large",
-                        f"the {field} file is larger than the limit of {limit} bytes",
-                        errors=[{"field": field, "message": "file too large"}],
-                    )
-                out.write(chunk)
-        if size == 0:
-            raise Problem(
-                422,
-                "empty-file",
-                f"the {field} file is empty",
-                errors=[{"field": field, "message": "empty file"}],
-            )
-        yield path
 
 
 _TRAIN_CACHE_SIZE = 4

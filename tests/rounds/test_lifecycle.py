@@ -96,7 +96,7 @@ def test_oversized_model_is_413(client: TestClient, organizer: Account) -> None:
     slug = draft_with_data(client, organizer)
     response = upload_model(client, organizer, slug, b"PK" + b"\x00" * MAX_MODEL_BYTES)
     assert response.status_code == 413
-    assert response.json()["type"] == "/problems/upload-too-large"
+    assert response.json()["type"] == "/problems/file-too-large"
 
 
 def test_base_model_needs_data_first(client: TestClient, organizer: Account) -> None:

@@ -199,12 +199,12 @@ def test_full_artifact_store_is_507_and_stores_nothing(
     store = arena.client.app.state.store  # type: ignore[attr-defined]
 
     def full(*_: object, **__: object) -> str:
-        raise StorageError("cannot write to the artifact store: No space left on device")
+        raise StorageError("cannot write to the artifact store: No space left on device", full=True)
 
     monkeypatch.setattr(store, "put_file", full)
     response = arena.submit("x0 > 0", model)
     assert response.status_code == 507
-    assert response.json()["type"] == "/problems/storage-unavailable"
+    assert response.json()["type"] == "/problems/storage-full"
     assert db.scalars(select(Submission)).all() == []
     monkeypatch.undo()
     assert arena.submit("x0 > 0", model).json()["quota"]["remaining"] == 4

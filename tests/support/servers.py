@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +37,14 @@ class DemoServer:
 
     url: str
     printed: str
+    pid: int
 
 
 @contextmanager
-def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
+def demo_server(folder: Path, *, wrap: Sequence[str] = (), **settings: str) -> Iterator[DemoServer]:
     """Run ``bounty demo`` with its database and artifacts in ``folder``; ``settings`` are
-    extra ``BOUNTY_*`` variables (``max_model_bytes="1000"`` sets BOUNTY_MAX_MODEL_BYTES)."""
+    extra ``BOUNTY_*`` variables (``max_model_bytes="1000"`` sets BOUNTY_MAX_MODEL_BYTES).
+    ``wrap`` is a command line the demo's is appended to (it must ``exec`` it)."""
     port = free_port()
     env = {
         **os.environ,
@@ -55,7 +57,7 @@ def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
         **{f"BOUNTY_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        [*wrap, sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
         env=env,
         cwd=folder,
         stdout=subprocess.PIPE,
@@ -74,7 +76,7 @@ def demo_server(folder: Path, **settings: str) -> Iterator[DemoServer]:
     # Keep reading what it prints: a full pipe would block the server at its next log line.
     threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
     try:
-        yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed))
+        yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed), process.pid)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
