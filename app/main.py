@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import __version__
+from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as auth_router
 from app.core.db import engine_from_settings, make_session_factory
 from app.core.errors import install_error_handlers
@@ -103,6 +104,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     for router in (
+        audit_router,
         auth_router,
         rounds_router,
         teams_router,

@@ -22,6 +22,7 @@ import httpx
 import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
+from app.audit.schemas import AuditEventOut, AuditPageOut
 from app.engine.groups import Group, ModelGroup, RuleGroup
 from app.engine.models import dump_sklearn_model, load_model
 from app.engine.schema import FeatureSchema
@@ -339,6 +340,23 @@ class BountyClient:
     def report(self, slug: str) -> ClosingReport:
         """The closing report: base vs final on holdout and test, teams, groups."""
         return self._get(f"/rounds/{slug}/report", ClosingReport)
+
+    def audit_log(self, slug: str, *, action: str | None = None) -> Iterator[AuditEventOut]:
+        """Every entry of the round's audit log, oldest first, fetched page by page."""
+        after: int | None = 0
+        while after is not None:
+            params: dict[str, Any] = {"after": after} | ({"action": action} if action else {})
+            page = AuditPageOut.model_validate(
+                self.request("GET", f"/rounds/{slug}/audit", params=params).json()
+            )
+            yield from page.events
+            after = page.next_after
+
+    def export_audit_log(self, slug: str, target: str | Path) -> Path:
+        """Download the round's whole audit log as JSON Lines to ``target``."""
+        path = Path(target)
+        path.write_bytes(self.request("GET", f"/rounds/{slug}/audit.jsonl").content)
+        return path
 
 
 def _checked(response: httpx.Response) -> httpx.Response:

@@ -200,6 +200,33 @@ def report(slug: Slug, as_json: JsonOption = False) -> None:
     emit(found, as_json, tables)
 
 
+def audit(
+    slug: Slug,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the whole log as JSON Lines here.")
+    ] = None,
+    action: Annotated[str | None, typer.Option(help="Only entries of this action.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The round's audit log: organizer actions, team changes and verdicts, oldest first."""
+    with connected() as client:
+        if out_file is not None:
+            client.export_audit_log(slug, out_file)
+            out.print(f"audit log written to {out_file}")
+            return
+        events = list(client.audit_log(slug, action=action))
+
+    def table() -> None:
+        shown = Table("id", "at", "action", "by", "detail", title=f"{slug}: audit log")
+        for e in events:
+            by = e.actor.display_name if e.actor else "worker"
+            detail = ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
+            shown.add_row(str(e.id), e.at.isoformat(timespec="seconds"), e.action, by, detail)
+        out.print(shown)
+
+    emit(events, as_json, table)
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
@@ -227,3 +254,4 @@ def register() -> None:
         round_app.command(action)(_lifecycle(action))
     round_app.command("export")(export)
     round_app.command("report")(report)
+    round_app.command("audit")(audit)

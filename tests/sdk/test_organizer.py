@@ -67,6 +67,20 @@ def test_a_round_from_a_spec_file_through_its_whole_life(
     assert report["holdout"]["base"] == report["holdout"]["final"]  # nothing was submitted
     assert "overfitting gap" in run("round", "report", slug).stdout
 
+    logged = json.loads(run("round", "audit", slug, "--json").stdout)
+    assert [e["action"] for e in logged] == [
+        "round.created",
+        "round.dataset_uploaded",
+        "round.base_model_set",
+        "round.opened",
+        "round.frozen",
+        "round.closed",
+    ]
+    assert "round.frozen" in run("round", "audit", slug).stdout
+    exported = tmp_path / "audit.jsonl"
+    assert run("round", "audit", slug, "--out", exported).exit_code == 0
+    assert [json.loads(line) for line in exported.read_text().splitlines()] == logged
+
 
 def test_a_yaml_spec_with_three_split_files_stays_a_draft(
     run: Run, server: DemoServer, organizer_key: str, tmp_path: Path

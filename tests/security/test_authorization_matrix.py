@@ -275,6 +275,18 @@ MATRIX: list[Row] = [
     ),
     Row(
         "GET",
+        "/api/v1/rounds/{slug}/audit",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/audit",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/rounds/{slug}/audit.jsonl",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/audit.jsonl",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "GET",
         "/api/v1/submissions/{submission_id}/events",
         lambda w: f"/api/v1/submissions/{w.submission}/events",
         (401, 0, 404, 0, 404),  # 0: a live stream, not read here
