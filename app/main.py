@@ -30,6 +30,7 @@ from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
 from app.leaderboard.cache import AnswerCache
 from app.leaderboard.endpoints import router as leaderboard_router
+from app.rounds.archive_endpoints import router as archive_router
 from app.rounds.endpoints import router as rounds_router
 from app.submissions.endpoints import router as submissions_router
 from app.teams.endpoints import router as teams_router
@@ -107,6 +108,7 @@ def create_app(
         audit_router,
         auth_router,
         rounds_router,
+        archive_router,
         teams_router,
         submissions_router,
         leaderboard_router,

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = 200 * 1024 * 1024
     max_model_bytes: int = 50 * 1024 * 1024
+    max_archive_bytes: int = 2 * 1024 * 1024 * 1024  # a round archive, packed or unpacked
     access_token_minutes: int = 60
     # Requests per client address, as "COUNT/SECONDS" (per API process).
     rate_signup: str = Field(default="50/3600", pattern=r"^\d+/\d+(\.\d+)?$")

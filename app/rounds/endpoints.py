@@ -91,7 +91,7 @@ def _base_model_out(round: Round) -> BaseModelOut | None:
     )
 
 
-def _round_out(round: Round, user: User | None) -> RoundOut:
+def round_out(round: Round, user: User | None) -> RoundOut:
     return RoundOut(
         id=round.id,
         slug=round.slug,
@@ -161,7 +161,7 @@ def _managed_round(session: Session, slug: str, user: User, *, lock: bool = Fals
 )
 def create_round(body: RoundCreate, user: Organizer, session: SessionDep) -> RoundOut:
     """Create a draft round (organizers). The slug is derived from the title if omitted."""
-    return _round_out(service.create_round(session, user, body), user)
+    return round_out(service.create_round(session, user, body), user)
 
 
 @router.get("/rounds", response_model=list[RoundOut], responses=problems(401))
@@ -173,13 +173,13 @@ def list_rounds(
 ) -> list[RoundOut]:
     """Rounds that are open, frozen or closed, and, for organizers, their own drafts."""
     rounds = service.list_rounds(session, user, limit=limit, offset=offset)
-    return [_round_out(r, user) for r in rounds]
+    return [round_out(r, user) for r in rounds]
 
 
 @router.get("/rounds/{slug}", response_model=RoundOut, responses=problems(401, 404))
 def get_round(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> RoundOut:
     """A round's details and rules. Drafts are visible only to their organizer."""
-    return _round_out(service.visible_round(session, slug, user), user)
+    return round_out(service.visible_round(session, slug, user), user)
 
 
 @router.patch(
@@ -192,7 +192,7 @@ def update_round(
     until the round is closed. Changing the loss to one of another task re-reads the label
     and clears the base model."""
     found = _managed_round(session, slug, user, lock=True)
-    return _round_out(service.update_round(session, store, found, user, body), user)
+    return round_out(service.update_round(session, store, found, user, body), user)
 
 
 # --------------------------------------------------------------------------- dataset
@@ -246,7 +246,7 @@ def upload_dataset(
     with tempfile.TemporaryDirectory(prefix="bounty-upload-") as tmp:
         folder = Path(tmp)
         if file is not None and not given:
-            path = _save_upload(file, folder / "file", "upload", limit)
+            path = _save_upload(file, folder / "file", "file", limit)
             spec = service.SplitSpec(label, (train_fraction, holdout_fraction, test_fraction), seed)
             service.import_table(session, store, found, user, path=path, spec=spec)
         elif file is None and train is not None and holdout is not None and test is not None:
@@ -288,7 +288,7 @@ def upload_base_model(
     found = _managed_round(session, slug, user, lock=True)
     service.require_draft(found, "set the base model")
     with tempfile.TemporaryDirectory(prefix="bounty-model-") as tmp:
-        path = _save_upload(file, Path(tmp), "model", settings.max_model_bytes)
+        path = _save_upload(file, Path(tmp), "file", settings.max_model_bytes)
         service.upload_base_model(session, store, found, user, path)
     result = _base_model_out(found)
     assert result is not None  # noqa: S101 (just set)
@@ -325,7 +325,7 @@ def open_round(slug: RoundSlug, user: Organizer, session: SessionDep, store: Sto
     on every split as version 0. 409 if the round is not a draft."""
     found = _managed_round(session, slug, user, lock=True)
     service.open_round(session, store, found, user)
-    return _round_out(found, user)
+    return round_out(found, user)
 
 
 @router.post(
@@ -335,7 +335,7 @@ def freeze_round(slug: RoundSlug, user: Organizer, session: SessionDep) -> Round
     """open -> frozen (its organizer): no new submissions; queued ones are still decided."""
     found = _managed_round(session, slug, user, lock=True)
     service.freeze_round(session, found, user)
-    return _round_out(found, user)
+    return round_out(found, user)
 
 
 @router.post(
@@ -345,7 +345,7 @@ def close_round(slug: RoundSlug, user: Organizer, session: SessionDep) -> RoundO
     """open or frozen -> closed (its organizer). Final."""
     found = _managed_round(session, slug, user, lock=True)
     service.close_round(session, found, user)
-    return _round_out(found, user)
+    return round_out(found, user)
 
 
 # --------------------------------------------------------------------------- public data

@@ -28,6 +28,7 @@ from app.engine.models import dump_sklearn_model, load_model
 from app.engine.schema import FeatureSchema
 from app.leaderboard.report import ClosingReport
 from app.leaderboard.schemas import HistoryOut, LeaderboardOut
+from app.rounds.archive_endpoints import RoundImportOut
 from app.rounds.schemas import BaseModelOut, DatasetOut, RoundCreate, RoundOut
 from app.sdk.check import LocalCheck, check_pair, round_rules
 from app.submissions.schemas import (
@@ -340,6 +341,24 @@ class BountyClient:
     def report(self, slug: str) -> ClosingReport:
         """The closing report: base vs final on holdout and test, teams, groups."""
         return self._get(f"/rounds/{slug}/report", ClosingReport)
+
+    def export_archive(self, slug: str, target: str | Path) -> Path:
+        """Download the whole round (data, submissions, verdicts, versions, audit log, files)
+        as one archive to ``target``."""
+        path = Path(target)
+        path.write_bytes(self.request("GET", f"/rounds/{slug}/archive").content)
+        return path
+
+    def import_archive(self, archive: str | Path, *, slug: str | None = None) -> RoundImportOut:
+        """Import a round archive on this server; it is replayed and must reproduce exactly."""
+        with Path(archive).open("rb") as file:
+            answer = self.request(
+                "POST",
+                "/rounds/import",
+                files={"file": (Path(archive).name, file, "application/zip")},
+                data={"slug": slug} if slug else {},
+            )
+        return RoundImportOut.model_validate(answer.json())
 
     def audit_log(self, slug: str, *, action: str | None = None) -> Iterator[AuditEventOut]:
         """Every entry of the round's audit log, oldest first, fetched page by page."""

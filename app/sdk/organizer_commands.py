@@ -200,6 +200,40 @@ def report(slug: Slug, as_json: JsonOption = False) -> None:
     emit(found, as_json, tables)
 
 
+def archive(
+    slug: Slug,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default <slug>-archive.zip).")
+    ] = None,
+) -> None:
+    """Download the whole round as one archive, to import on another instance."""
+    target = out_file or Path(f"{slug}-archive.zip")
+    with connected() as client:
+        client.export_archive(slug, target)
+    out.print(f"round archive written to {target} ({target.stat().st_size} bytes)")
+
+
+def import_round(
+    archive_file: Annotated[Path, typer.Argument(help="An archive from `bounty round archive`.")],
+    slug: Annotated[
+        str | None, typer.Option(help="A new slug (default: the archived one).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a round archive here; the replay must reproduce every verdict and version."""
+    with connected() as client:
+        result = client.import_archive(archive_file, slug=slug)
+
+    def summary() -> None:
+        out.print(
+            f"imported {result.round.slug}: {result.submissions} submissions, "
+            f"{result.verdicts_checked} verdicts and {result.versions} model versions "
+            "reproduced exactly by the replay"
+        )
+
+    emit(result, as_json, summary)
+
+
 def audit(
     slug: Slug,
     out_file: Annotated[
@@ -255,3 +289,5 @@ def register() -> None:
     round_app.command("export")(export)
     round_app.command("report")(report)
     round_app.command("audit")(audit)
+    round_app.command("archive")(archive)
+    round_app.command("import")(import_round)

@@ -369,7 +369,7 @@ def disqualify(
     touch(session, round_.id)
     before = round_.head_version
     if sub.outcome == "accepted":
-        result = replay_round(session, store, _round_cache(request), round_)
+        result = replay_round(session, store, round_cache(request), round_)
         replay = ReplayOut(
             head_version_before=result.head_version_before,
             head_version_after=result.head_version_after,
@@ -393,7 +393,7 @@ def disqualify(
     return DisqualifiedOut(submission=to_out(sub, round_, organizer=True), replay=replay)
 
 
-def _round_cache(request: Request) -> RoundCache:
+def round_cache(request: Request) -> RoundCache:
     """The API process's cache of round states (used for replays)."""
     cache: RoundCache | None = getattr(request.app.state, "round_cache", None)
     if cache is None:

@@ -109,7 +109,6 @@ def test_parquet_upload_for_a_regression_round(client: TestClient, organizer: Ac
 UNUSABLE_TABLES = [
     (b"a,y\n1,0\n2,1,7\n", "y", "is not a readable CSV file"),
     (b"\x00\x01\x02binary", "y", "is not a CSV or Parquet table"),
-    (b"", "y", "is empty"),
     (b"a,y\n1,0\n2,1\n", "income", "label column 'income' not found"),
     (b"a,y\n1,0\n2,0\n3,0\n", "y", "has a single value"),
     (b"a,y\n1,0\n2,\n3,1\n", "y", "has 1 missing value"),
@@ -136,6 +135,23 @@ def test_unusable_tables_are_422_with_the_engines_message(
         assert problem["type"] == "/problems/invalid-data"
         assert message in problem["detail"]
         assert problem["detail"] == str(engine.value)
+    shown = client.get(f"/api/v1/rounds/{slug}", headers=organizer.headers).json()
+    assert shown["data"] is None
+
+
+def test_an_empty_upload_is_422_before_anything_reads_it(
+    client: TestClient, organizer: Account
+) -> None:
+    slug = create_round(client, organizer)["slug"]
+    response = client.post(
+        f"/api/v1/rounds/{slug}/dataset",
+        data={"label": "y"},
+        files={"file": ("empty.csv", b"", "text/csv")},
+        headers=organizer.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/empty-file"
+    assert response.json()["errors"] == [{"field": "file", "message": "empty file"}]
     shown = client.get(f"/api/v1/rounds/{slug}", headers=organizer.headers).json()
     assert shown["data"] is None
 

@@ -81,6 +81,13 @@ def test_a_round_from_a_spec_file_through_its_whole_life(
     assert run("round", "audit", slug, "--out", exported).exit_code == 0
     assert [json.loads(line) for line in exported.read_text().splitlines()] == logged
 
+    packed = tmp_path / "round.zip"
+    assert run("round", "archive", slug, "--out", packed).exit_code == 0
+    copy = json.loads(run("round", "import", packed, "--slug", f"{slug}-copy", "--json").stdout)
+    assert (copy["round"]["slug"], copy["round"]["status"]) == (f"{slug}-copy", "closed")
+    assert copy["versions"] == 1  # the base model only: nothing was submitted
+    assert run("round", "import", packed).exit_code == ExitCode.REFUSED  # the slug is taken
+
 
 def test_a_yaml_spec_with_three_split_files_stays_a_draft(
     run: Run, server: DemoServer, organizer_key: str, tmp_path: Path

@@ -275,6 +275,19 @@ MATRIX: list[Row] = [
     ),
     Row(
         "GET",
+        "/api/v1/rounds/{slug}/archive",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/archive",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/rounds/import",
+        lambda _: "/api/v1/rounds/import",
+        (401, 403, 403, 422, 422),  # any organizer may import; this file is no archive
+        lambda _: {"files": {"file": ("round.zip", b"not a zip")}},
+    ),
+    Row(
+        "GET",
         "/api/v1/rounds/{slug}/audit",
         lambda w: f"/api/v1/rounds/{_slug(w)}/audit",
         (401, 403, 403, 200, 403),

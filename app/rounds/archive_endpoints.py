@@ -1,0 +1,118 @@
+"""Routes: a round exported as one archive, and an archive imported (and replayed) here."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+
+from app.auth.deps import CurrentUser, Organizer
+from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep
+from app.core.openapi import problems
+from app.core.uploads import received
+from app.rounds import archive
+from app.rounds.endpoints import round_out
+from app.rounds.schemas import SLUG_PATTERN, RoundOut
+from app.rounds.service import require_organizer_of, visible_round
+from app.submissions.endpoints import round_cache
+
+router = APIRouter(prefix="/api/v1", tags=["rounds"])
+
+
+class RoundImportOut(BaseModel):
+    """An imported round, and what its replay checked."""
+
+    round: RoundOut
+    submissions: int = Field(description="Submissions imported.", examples=[120])
+    versions: int = Field(
+        description="Model versions, reproduced exactly by the replay.", examples=[9]
+    )
+    verdicts_checked: int = Field(
+        description="Verdicts the replay reproduced exactly; the rest were queued again.",
+        examples=[118],
+    )
+
+
+def _remove(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.get(
+    "/rounds/{slug}/archive",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The round as an archive."},
+        **problems(401, 403, 404),
+    },
+)
+def export_archive(
+    slug: RoundSlug, session: SessionDep, store: StoreDep, user: CurrentUser
+) -> FileResponse:
+    """The whole round as one zip (its organizer only): settings, data hashes, teams,
+    submissions and verdicts, model versions, the audit log, and every file they name. Import
+    it on another instance with ``POST /rounds/import``."""
+    round_ = visible_round(session, slug, user)
+    require_organizer_of(round_, user)
+    folder = Path(tempfile.mkdtemp(prefix="bounty-archive-"))
+    name = f"{round_.slug}-archive.zip"
+    try:
+        path = archive.write_archive(session, store, round_, folder / name)
+    except BaseException:
+        _remove(folder)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/zip",
+        filename=name,
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+@router.post(
+    "/rounds/import",
+    status_code=201,
+    response_model=RoundImportOut,
+    responses=problems(401, 403, 409, 413, 422, 503, 507),
+)
+def import_archive(
+    request: Request,
+    user: Organizer,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="An archive from GET /rounds/{slug}/archive.")],
+    slug: Annotated[
+        str | None,
+        Form(
+            pattern=SLUG_PATTERN,
+            max_length=80,
+            description="A new slug (default: the archived one).",
+            examples=["income-autumn-2026-copy"],
+        ),
+    ] = None,
+) -> RoundImportOut:
+    """Import a round archive (organizers): the round is created for you, its decided
+    submissions are replayed from their stored outputs, and the import is refused, with
+    nothing imported, unless the replay reproduces every verdict and model version exactly."""
+    with received(file, "file", settings.max_archive_bytes) as path:
+        result = archive.import_archive(
+            session,
+            store,
+            round_cache(request),
+            user,
+            path,
+            slug=slug,
+            max_bytes=settings.max_archive_bytes,
+        )
+    return RoundImportOut(
+        round=round_out(result.round, user),
+        submissions=result.submissions,
+        versions=result.versions,
+        verdicts_checked=result.verdicts_checked,
+    )
