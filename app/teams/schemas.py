@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from app.teams.confusables import skeleton
+
 NAME_MAX = 80
 
 
@@ -27,8 +29,10 @@ def normalize_team_name(raw: str) -> str:
 
 
 def team_name_key(name: str) -> str:
-    """The form under which names of one round must be unique (Unicode caseless matching)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    """The form under which names of one round must be unique: the confusable skeleton of
+    the name under Unicode caseless matching, so that no team can take a name that looks like
+    another's."""
+    return skeleton(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()))
 
 
 TeamName = Annotated[

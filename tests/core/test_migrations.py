@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, func, select, table, text
 from sqlalchemy.exc import IntegrityError
 
 from app.core.migrate import alembic_config, upgrade
+from app.teams.schemas import team_name_key
 
 INITIAL = "20261124_initial"
 ROWS = (
@@ -51,14 +52,16 @@ def test_upgrade_and_downgrade_keep_every_row(blank_database_url: str) -> None:
 
     assert _counts(engine) == before
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT name_key FROM teams")).scalar_one() == "strasse crew"
+        key = conn.execute(text("SELECT name_key FROM teams")).scalar_one()
+        assert key == team_name_key("Straße Crew") == team_name_key("STRАSSE CREW")  # Cyrillic А
         assert conn.execute(text("SELECT revision FROM rounds")).scalar_one() == 0
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO teams (round_id, name, name_key, invite_code, created_at)"
-                " VALUES (1, 'STRASSE CREW', 'strasse crew', 'code-2', CURRENT_TIMESTAMP)"
-            )
+                " VALUES (1, 'STRASSE CREW', :key, 'code-2', CURRENT_TIMESTAMP)"
+            ),
+            {"key": key},
         )
 
     command.downgrade(alembic_config(blank_database_url), INITIAL)

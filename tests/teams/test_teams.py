@@ -204,6 +204,36 @@ def test_duplicate_names_ignore_case_and_compatibility_variants(world: World, va
     assert slug == "team-name-taken"
 
 
+# Each looks like "Fair Play" (or its "Oops"/"all" cousins) without being equal to it.
+CONFUSABLE = [
+    ("Fair Play", "Fаir Plаy"),  # Cyrillic а
+    ("Fair Play", "Fαir Play"),  # Greek alpha
+    ("Fair Play", "Fair PIay"),  # capital I for l
+    ("Fair Play", "Fair P1ay"),  # digit one for l
+    ("Oops", "0ops"),  # digit zero for O
+    ("Oops", "Οops"),  # Greek capital omicron
+    ("Fair Play", "𝐅𝐚𝐢𝐫 𝐏𝐥𝐚𝐲"),  # mathematical bold
+]
+
+
+@pytest.mark.parametrize(("taken", "lookalike"), CONFUSABLE)
+def test_a_name_that_looks_like_a_taken_one_is_refused(
+    world: World, taken: str, lookalike: str
+) -> None:
+    assert lookalike != taken
+    world.create(world.ada, taken)
+    slug = world.problem(
+        "POST", "/api/v1/rounds/adult/teams", world.bob, 409, json={"name": lookalike}
+    )
+    assert slug == "team-name-taken"
+
+
+@pytest.mark.parametrize("other", ["Fair Pray", "Flair Play", "Fair Play 2", "Fajr Play"])
+def test_names_that_merely_resemble_each_other_are_both_allowed(world: World, other: str) -> None:
+    world.create(world.ada, "Fair Play")
+    assert world.create(world.bob, other)["name"] == other
+
+
 def test_names_are_stored_normalized(world: World, db: Session) -> None:
     team = world.create(world.ada, "Ｔｅａｍ　Ｂ")
     assert team["name"] == "Team B"
