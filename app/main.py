@@ -92,7 +92,11 @@ def create_app(
     app.state.notifier = notifier or Notifier()
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        per_path={"/api/v1/rounds/import": settings.max_archive_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
