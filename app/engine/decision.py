@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.engine.errors import EngineError, PredictionError
-from app.engine.exact import SCALE_BITS, exact_sum, to_float, to_units
+from app.engine.exact import SCALE_BITS, decimal_units, exact_sum, to_float
 from app.engine.losses import Loss
 from app.engine.membership import Membership
 from app.engine.schema import Task
@@ -204,8 +204,8 @@ class BountyEvaluator:
         self._accepted_keys: set[str] = set()
         self._candidates: set[int] = set()
         n = self._decision.n
-        self._alpha_units = to_units(self.alpha) * n
-        self._repair_units = to_units(self.repair_alpha) * n
+        self._alpha_units = decimal_units(self.alpha) * n
+        self._repair_units = decimal_units(self.repair_alpha) * n
         self.membership_ = Membership(n)
         self.versions_: list[VersionInfo] = [VersionInfo(0, "base", None, None, self._mean_loss())]
         return self

@@ -47,3 +47,10 @@ def to_float(units: int, divisor: int = 1) -> float:
 def to_units(value: float) -> Fraction:
     """A float as an exact number of ``2**-SCALE_BITS`` units, for exact comparisons."""
     return Fraction(value) * (1 << SCALE_BITS)
+
+
+def decimal_units(value: float) -> Fraction:
+    """A threshold as the decimal number it was written as, in ``2**-SCALE_BITS`` units: 0.002
+    is exactly 1/500, not the binary float just above it (which would ask a 1000-row holdout
+    for more than the 2 rows the organizer meant)."""
+    return Fraction(repr(float(value))) * (1 << SCALE_BITS)

@@ -107,7 +107,7 @@ class ReferenceRound:
             return RefDecision("rejected", "group_too_small", score, None, [], loss_now)
         if gain <= 0:
             return RefDecision("rejected", "no_improvement", score, None, [], loss_now)
-        if gain / n < Fraction(self.alpha):
+        if gain / n < Fraction(repr(self.alpha)):
             return RefDecision("rejected", "below_threshold", score, None, [], loss_now)
         self.nodes.append(RefNode("patch", key, masks, preds, None))
         version = len(self.nodes)
@@ -119,7 +119,7 @@ class ReferenceRound:
                 n_j = int(gmask.sum())
                 best, best_version = self.best(gmask, since)
                 current = self.group_loss(len(self.nodes), gmask)
-                if Fraction(n_j, n) * (current - best) > Fraction(self.repair_alpha):
+                if Fraction(n_j, n) * (current - best) > Fraction(repr(self.repair_alpha)):
                     self.nodes.append(RefNode("pointer", gkey, gmasks, None, best_version))
                     after = self.group_loss(len(self.nodes), gmask)
                     repairs.append(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from app.engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
 from app.engine.errors import EngineError
 from app.engine.losses import Loss, LossKind
+from app.rounds.schemas import AlphaMeaning
 from tests.engine.reference import ReferenceRound
 
 SPLITS = ("holdout", "train")
@@ -177,6 +178,21 @@ def test_verdict_reasons_in_order() -> None:
     assert ok.loss_before["holdout"] == 1.0
     assert ok.loss_after["holdout"] == 0.0
     assert ev.head_version == 1
+
+
+@pytest.mark.parametrize(("alpha", "n"), [(0.002, 1000), (0.001, 3000), (0.003, 1000), (0.1, 30)])
+def test_alpha_means_the_decimal_the_organizer_wrote(alpha: float, n: int) -> None:
+    """alpha * n rows fixed is enough, as the round's page says (not one row more because
+    the float nearest alpha lies above it)."""
+    rows = round(alpha * n)
+    assert AlphaMeaning.build(LossKind.ZERO_ONE, alpha, n, 1).min_rows_fixed == rows
+    y, base = _binary_round(n)
+    ev = BountyEvaluator(Loss(), alpha=alpha).fit(y, base)
+    mask = np.zeros(n, dtype=bool)
+    mask[: rows - 1] = True
+    assert ev.decide("short", _pair(mask, np.zeros(n, np.int64))).reason is Reason.BELOW_THRESHOLD
+    mask[:rows] = True
+    assert ev.decide("enough", _pair(mask, np.zeros(n, np.int64))).outcome is Outcome.ACCEPTED
 
 
 def test_damage_within_repair_alpha_is_tolerated() -> None:
