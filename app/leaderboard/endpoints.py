@@ -135,11 +135,10 @@ def groups(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> GroupsOu
     its size and loss before and after on the holdout (as the round discloses them), the
     version it made and the repairs it caused."""
     view = service.viewer(session, slug, user)
-    hidden = view.disclosure == Disclosure.NONE
     out = []
     for sub, team in service.accepted_groups(session, view.round, view.cutoff):
         verdict = sub.verdict or {}
-        stats = verdict.get("stats", {}).get("holdout") or {}
+        stats = view.group_stats(sub)
         out.append(
             AcceptedGroupOut(
                 submission_id=sub.id,
@@ -147,10 +146,10 @@ def groups(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> GroupsOu
                 team=team,
                 group=(sub.group_expression or "") if sub.group_kind == "rule" else "group model",
                 group_kind="rule" if sub.group_kind == "rule" else "model",
-                n_group=None if hidden else stats.get("n_group"),
-                group_loss_before=view.holdout(stats.get("group_loss_before")),
-                group_loss_after=view.holdout(stats.get("group_loss_after")),
-                score=view.holdout(sub.score),
+                n_group=stats.n_group if stats else None,
+                group_loss_before=stats.group_loss_before if stats else None,
+                group_loss_after=stats.group_loss_after if stats else None,
+                score=stats.score if stats else view.holdout(sub.score),
                 version=sub.version,
                 repairs=[
                     RepairOut(

@@ -1,7 +1,8 @@
 """Response bodies of the leaderboard endpoints.
 
-Holdout numbers follow the round's disclosure (DESIGN.md section 3): rounded to 4 decimals,
-exact, or null; the round's organizer always sees them exactly.
+Holdout numbers follow the round's disclosure (DESIGN.md section 3): rounded to a step no finer
+than their sampling error (``app.submissions.disclosure``), exact, or null; the round's organizer
+always sees them exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pydantic import BaseModel, Field
 
 from app.rounds.models import Disclosure
 
-_HOLDOUT = "as the round's disclosure allows: rounded to 4 decimals, exact, or null"
+_HOLDOUT = (
+    "as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest "
+    "sampling error, so never an exact count of holdout rows), exact, or null"
+)
 
 
 class BoardMeta(BaseModel):
@@ -156,7 +160,8 @@ class AcceptedGroupOut(BaseModel):
     )
     group_kind: Literal["rule", "model"] = Field(examples=["rule"])
     n_group: int | None = Field(
-        description="Holdout rows in the group (null when holdout numbers are not disclosed).",
+        description="Holdout rows in the group: exact, rounded (to a 1-2-5 step of at least "
+        "half its square root), or null, as the round's disclosure allows.",
         examples=[412],
     )
     group_loss_before: float | None = Field(

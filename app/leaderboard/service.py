@@ -27,13 +27,14 @@ from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
 from app.engine.schema import FeatureSchema
 from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
 from app.rounds.service import (
-    disclose_holdout,
     is_organizer_of,
     model_versions,
     round_schema,
     visible_round,
 )
+from app.submissions.disclosure import holdout_mean, holdout_stats
 from app.submissions.models import Submission
+from app.submissions.schemas import SplitStatsOut
 from app.teams.models import Team
 
 ACCEPTED = "accepted"
@@ -73,8 +74,15 @@ class Viewer:
         return Disclosure.EXACT if self.organizer else Disclosure(self.round.disclosure)
 
     def holdout(self, value: float | None) -> float | None:
-        """A holdout number as this caller may see it."""
-        return disclose_holdout(value, self.disclosure)
+        """A mean over the holdout (a version's loss, a credited improvement) as this caller
+        may see it."""
+        return holdout_mean(value, self.round, self.disclosure)
+
+    def group_stats(self, sub: Submission) -> SplitStatsOut | None:
+        """An accepted submission's holdout statistics as this caller may see them."""
+        return holdout_stats(
+            (sub.verdict or {}).get("stats", {}).get("holdout"), self.round, self.disclosure
+        )
 
 
 def viewer(session: Session, slug: str, user: User | None) -> Viewer:

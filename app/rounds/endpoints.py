@@ -35,6 +35,7 @@ from app.rounds.schemas import (
     VersionOut,
 )
 from app.rounds.train_predictions import train_predictions_parquet
+from app.submissions.disclosure import holdout_mean
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
@@ -121,7 +122,7 @@ def _version_out(version: ModelVersion, round: Round, organizer: bool) -> Versio
     holdout = (
         version.holdout_loss
         if organizer
-        else service.disclose_holdout(version.holdout_loss, round.disclosure)
+        else holdout_mean(version.holdout_loss, round, round.disclosure)
     )
     return VersionOut(
         version=version.version,

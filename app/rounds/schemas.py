@@ -58,14 +58,23 @@ Alpha = Annotated[
         allow_inf_nan=False,
         description=(
             "Minimum score of an accepted pair, in loss units per holdout row: the pair must "
-            "lower the holdout's total loss by at least alpha * n_holdout."
+            "lower the holdout's total loss by at least alpha * n_holdout. The default, 0.002, "
+            "is 2 rows per 1,000 holdout rows for zero_one: keep alpha * n_holdout above one "
+            "row's largest loss (1 for zero_one, the clip for a clipped loss), or a pair that "
+            "changes a single row is accepted exactly when the change is right, which reveals "
+            "that row's label (alpha_meaning says what alpha means on the round's holdout)."
         ),
         examples=[0.002],
     ),
 ]
 MinGroupRows = Annotated[
     int,
-    Field(ge=1, description="Fewest holdout rows a group must contain.", examples=[30]),
+    Field(
+        ge=1,
+        description="Fewest holdout rows a group must contain (default 30, so that a group is "
+        "not one person).",
+        examples=[30],
+    ),
 ]
 RepairAlpha = Annotated[
     float,
@@ -88,7 +97,15 @@ DailyQuota = Annotated[
 DisclosureField = Annotated[
     Disclosure,
     Field(
-        description="Holdout numbers shown to participants: rounded, exact, or none.",
+        description=(
+            "What participants learn from the holdout. rounded (default): the outcome and one "
+            "reason, not_accepted, for every rejection; holdout numbers for accepted pairs only, "
+            "rounded to a step no finer than their sampling error. exact (classroom mode): the "
+            "engine's reason (group_too_small, no_improvement, below_threshold) and exact "
+            "holdout numbers for accepted pairs; it lets a participant learn holdout labels. "
+            "none: as rounded, with no holdout numbers at all. Organizers always see everything "
+            "exactly; train-split statistics are always shown."
+        ),
         examples=["rounded"],
     ),
 ]
@@ -156,8 +173,8 @@ class RoundCreate(BaseModel):
     description: Description = ""
     loss: LossField = LossKind.ZERO_ONE
     loss_clip: LossClip = None
-    alpha: Alpha = 0.0
-    min_group_rows: MinGroupRows = 1
+    alpha: Alpha = 0.002
+    min_group_rows: MinGroupRows = 30
     repair_alpha: RepairAlpha = 0.0
     daily_quota: DailyQuota = 10
     disclosure: DisclosureField = Disclosure.ROUNDED
@@ -353,9 +370,10 @@ class VersionOut(BaseModel):
         description="Mean loss on the public training split (exact).", examples=[0.1489]
     )
     holdout_loss: float | None = Field(
-        description="Mean holdout loss: rounded to 4 decimals, exact, or null, as the round's "
-        "disclosure says (exact for the round's organizer).",
-        examples=[0.1523],
+        description="Mean holdout loss: rounded (to a 1-2-5 step no finer than half a row's "
+        "loss over sqrt(n_holdout), so that version-to-version differences do not count "
+        "rows), exact, or null, as the round's disclosure says (exact for its organizer).",
+        examples=[0.15],
     )
     test_loss: float | None = Field(
         default=None,

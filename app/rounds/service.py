@@ -1,8 +1,7 @@
 """Rounds: settings, dataset and base model, lifecycle, and the helpers other domains import.
 
 Other domains use ``get_round`` (404), ``require_organizer_of`` (403), ``load_split`` (a split's
-rows), ``round_rules`` and ``round_schema`` (the engine's view of a round) and
-``disclose_holdout`` (what a participant may see of a holdout number).
+rows), ``round_rules`` and ``round_schema`` (the engine's view of a round).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from app.engine.models import LoadedModel, dump_sklearn_model, load_model
 from app.engine.predictions import encode_predictions
 from app.engine.round import BountyRound, RoundRules
 from app.engine.schema import FeatureSchema, Task
-from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
+from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.schemas import (
     RULE_FIELDS,
     RoundCreate,
@@ -46,7 +45,6 @@ from app.rounds.train_predictions import store_train_predictions
 
 SplitName = Literal["train", "holdout", "test"]
 SPLITS: Final[tuple[SplitName, ...]] = ("train", "holdout", "test")
-ROUNDED_DIGITS: Final = 4
 """Decimals of holdout numbers under the ``rounded`` disclosure."""
 MODEL_CHECK_ROWS: Final = 500
 """Holdout rows an uploaded base model must predict at upload time."""
@@ -124,15 +122,6 @@ def head_model_version(session: Session, round: Round) -> ModelVersion | None:
             ModelVersion.round_id == round.id, ModelVersion.version == round.head_version
         )
     )
-
-
-def disclose_holdout(value: float | None, disclosure: Disclosure | str) -> float | None:
-    """A holdout number as participants may see it: rounded, exact, or not at all."""
-    if value is None or disclosure == Disclosure.NONE:
-        return None
-    if disclosure == Disclosure.EXACT:
-        return value
-    return round(value, ROUNDED_DIGITS)
 
 
 # --------------------------------------------------------------------------- the engine's view

@@ -1,42 +1,135 @@
-"""What a verdict may tell a participant (DESIGN.md section 3).
+"""What a verdict and the leaderboard may tell a participant (DESIGN.md section 3).
 
-Holdout numbers appear only for accepted submissions, rounded (default), exact (classroom mode)
-or never; messages never carry holdout numbers; train-split statistics are always shown. The
-round's organizer sees everything exactly.
+Every submission is a query to the holdout, so what comes back is kept below what could pin
+down a holdout label:
+
+* ``exact`` (classroom mode): the engine's reason, and the exact holdout numbers of accepted
+  submissions.
+* ``rounded`` (the default) and ``none``: one reason, ``not_accepted``, for every rejection. The
+  engine's three (group too small, no improvement, below the threshold) would tell the sign of a
+  probe row's loss change, or whether a rule's holdout rows reach the minimum. Under
+  ``rounded``, accepted submissions' holdout numbers are rounded to a 1-2-5 step no finer than
+  their largest sampling error (a group loss on ``n_g`` rows to at least ``scale / (2 sqrt(n_g))``,
+  its row count to at least ``sqrt(n_g) / 2``), so they are never exact error counts.
+
+Messages never carry holdout numbers; train-split statistics are always exact; the round's
+organizer always sees everything exactly. The decision itself (DESIGN.md section 2) and what is
+stored are exact: only what participants are shown changes.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
+from app.engine.losses import LossKind
 from app.rounds.models import Disclosure, Round
 from app.submissions.models import Submission
 from app.submissions.schemas import RepairOut, SplitStatsOut, VerdictOut
 
-ROUNDED_DIGITS = 4
+NOT_ACCEPTED = "not_accepted"
+"""The one participant-facing reason for a rejection unless the round discloses exactly."""
+
+HIDDEN_REJECTIONS = frozenset({"group_too_small", "no_improvement", "below_threshold"})
+"""The engine's rejection reasons that only ``exact`` rounds show to participants."""
 
 _MESSAGES = {
     "group_too_small": "the group has fewer holdout rows than the round's minimum of {min_rows}",
     "no_improvement": "the model does not improve on the current model for this group",
     "below_threshold": "the improvement is below the round's threshold of {alpha:g}",
+    NOT_ACCEPTED: (
+        "not accepted: on the holdout, the group has fewer than {min_rows} rows or the pair "
+        "does not lower the loss by the round's threshold of {alpha:g}; this round does not "
+        "say which (check the pair on the public train split)"
+    ),
     "accepted": "accepted: the pair was spliced into the model",
     "disqualified": "disqualified by the organizer",
 }
 
 
-def _stats(raw: dict[str, Any] | None, digits: int | None) -> SplitStatsOut | None:
-    if raw is None:
-        return None
+def step_at_least(spread: float) -> float:
+    """The smallest step of the series 1, 2, 5, 10, 20, ... x 10^k that is at least ``spread``
+    (0 for a spread that is not a positive finite number: nothing to round)."""
+    if not (spread > 0 and math.isfinite(spread)):
+        return 0.0
+    power = 10.0 ** math.floor(math.log10(spread))
+    for multiple in (1, 2, 5, 10):
+        step = multiple * power
+        if step >= spread * (1 - 1e-12):
+            return step
+    return 10 * power  # unreachable: 10 * power > spread
 
-    def shown(value: float | None) -> float | None:
-        return value if value is None or digits is None else round(value, digits)
+
+def round_to_step(value: float, step: float) -> float:
+    """``value`` to the nearest multiple of ``step``, as a clean decimal (``step`` 0: as is)."""
+    if step <= 0:
+        return value
+    digits = max(0, -math.floor(math.log10(step)))
+    return round(round(value / step) * step, digits)
+
+
+def _scale(round_: Round, *values: float | None) -> float:
+    """The size of one row's loss: 1 for zero_one, the clip if any, else the values' own size."""
+    if round_.loss_kind == LossKind.ZERO_ONE:
+        return 1.0
+    if round_.loss_clip is not None:
+        return round_.loss_clip
+    return max((abs(v) for v in values if v is not None), default=0.0)
+
+
+def holdout_mean(value: float | None, round_: Round, disclosure: Disclosure) -> float | None:
+    """A mean over the whole holdout (a version's loss, a team's credited improvement) as
+    ``disclosure`` allows: to a step of at least ``scale / (2 sqrt(n_holdout))`` if rounded."""
+    if value is None or disclosure == Disclosure.NONE:
+        return None
+    if disclosure == Disclosure.EXACT:
+        return value
+    n = max(round_.n_holdout, 1)
+    return round_to_step(value, step_at_least(_scale(round_, value) / (2 * math.sqrt(n))))
+
+
+def holdout_stats(
+    raw: Mapping[str, Any] | None, round_: Round, disclosure: Disclosure
+) -> SplitStatsOut | None:
+    """A pair's holdout statistics as ``disclosure`` allows (None for ``none``)."""
+    if raw is None or disclosure == Disclosure.NONE:
+        return None
+    if disclosure == Disclosure.EXACT:
+        return _exact(raw)
+    n_group = int(raw["n_group"])
+    before, after = raw["group_loss_before"], raw["group_loss_after"]
+    rows = max(n_group, 1)
+    scale = _scale(round_, before, after)
+    loss_step = step_at_least(scale / (2 * math.sqrt(rows)))
+    score_step = step_at_least(scale * math.sqrt(rows) / (2 * max(round_.n_holdout, rows)))
+
+    def loss(value: float | None) -> float | None:
+        return None if value is None else round_to_step(value, loss_step)
 
     return SplitStatsOut(
-        n_group=raw["n_group"],
-        group_loss_before=shown(raw["group_loss_before"]),
-        group_loss_after=shown(raw["group_loss_after"]),
-        score=shown(raw["score"]) or 0.0,
+        n_group=int(round_to_step(n_group, step_at_least(math.sqrt(n_group) / 2))),
+        group_loss_before=loss(before),
+        group_loss_after=loss(after),
+        score=round_to_step(raw["score"], score_step),
     )
+
+
+def _exact(raw: Mapping[str, Any]) -> SplitStatsOut:
+    return SplitStatsOut(
+        n_group=raw["n_group"],
+        group_loss_before=raw["group_loss_before"],
+        group_loss_after=raw["group_loss_after"],
+        score=raw["score"] or 0.0,
+    )
+
+
+def participant_reason(reason: str, disclosure: Disclosure) -> str:
+    """The reason a participant is shown: the engine's, or ``not_accepted`` for a rejection on
+    a round that does not disclose exactly."""
+    if reason in HIDDEN_REJECTIONS and disclosure != Disclosure.EXACT:
+        return NOT_ACCEPTED
+    return reason
 
 
 def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOut | None:
@@ -44,16 +137,14 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
     if sub.outcome is None or sub.reason is None:
         return None
     stats = (sub.verdict or {}).get("stats", {})
-    holdout: SplitStatsOut | None = None
-    if organizer:
-        holdout = _stats(stats.get("holdout"), None)
-    elif sub.outcome == "accepted" and round_.disclosure != Disclosure.NONE:
-        digits = None if round_.disclosure == Disclosure.EXACT else ROUNDED_DIGITS
-        holdout = _stats(stats.get("holdout"), digits)
-    if organizer or sub.reason in {"invalid", "disqualified"}:
+    disclosure = Disclosure.EXACT if organizer else Disclosure(round_.disclosure)
+    shown_holdout = organizer or sub.outcome == "accepted"
+    holdout = holdout_stats(stats.get("holdout"), round_, disclosure) if shown_holdout else None
+    reason = sub.reason if organizer else participant_reason(sub.reason, disclosure)
+    if organizer or reason in {"invalid", "disqualified"}:
         message = sub.message or ""
     else:
-        message = _MESSAGES.get(sub.reason, sub.message or "").format(
+        message = _MESSAGES.get(reason, sub.message or "").format(
             min_rows=round_.min_group_rows, alpha=round_.alpha
         )
     repairs = [
@@ -64,12 +155,13 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
         )
         for r in (sub.verdict or {}).get("repairs", [])
     ]
+    train = stats.get("train")
     return VerdictOut(
         outcome=sub.outcome,
-        reason=sub.reason,
+        reason=reason,
         message=message,
         version=sub.version,
-        train=_stats(stats.get("train"), None),
+        train=None if train is None else _exact(train),
         holdout=holdout,
         repairs=repairs,
     )

@@ -10,12 +10,29 @@ from app.core.errors import ProblemError
 
 
 class SplitStatsOut(BaseModel):
-    """A pair measured on one split (holdout numbers only as the round discloses them)."""
+    """A pair measured on one split. Train numbers are exact; holdout numbers are shown as the
+    round discloses them: exact, or rounded to a 1-2-5 step no finer than their sampling error
+    (so never exact counts of holdout rows)."""
 
-    n_group: int = Field(examples=[412])
-    group_loss_before: float | None = Field(examples=[0.2136])
-    group_loss_after: float | None = Field(examples=[0.1432])
-    score: float = Field(examples=[0.0073])
+    n_group: int = Field(
+        description="Rows of the split in the group (holdout, rounded: to a step of at least "
+        "half its square root).",
+        examples=[412],
+    )
+    group_loss_before: float | None = Field(
+        description="The current model's mean loss on the group's rows (holdout, rounded: to "
+        "a step of at least scale / (2 sqrt(n_group)), scale being one row's largest loss).",
+        examples=[0.2136],
+    )
+    group_loss_after: float | None = Field(
+        description="h's mean loss on the group's rows (rounded like group_loss_before).",
+        examples=[0.1432],
+    )
+    score: float = Field(
+        description="(n_group / n) * (group_loss_before - group_loss_after), n the split's "
+        "rows (holdout, rounded: to a step of at least scale * sqrt(n_group) / (2 n)).",
+        examples=[0.0073],
+    )
 
 
 class RepairOut(BaseModel):
@@ -31,7 +48,10 @@ class VerdictOut(BaseModel):
 
     outcome: str = Field(description="accepted, rejected or invalid.", examples=["accepted"])
     reason: str = Field(
-        description="invalid, group_too_small, no_improvement, below_threshold or accepted.",
+        description="accepted, invalid, disqualified, or why the pair was rejected: on rounds "
+        "that disclose exactly (classroom mode) and for the round's organizer, "
+        "group_too_small, no_improvement or below_threshold; otherwise not_accepted, whichever "
+        "of the three it was (the difference would reveal holdout labels).",
         examples=["accepted"],
     )
     message: str = Field(examples=["accepted: the pair was spliced into the model"])

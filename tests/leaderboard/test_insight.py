@@ -4,6 +4,7 @@ the model, on a round whose second accepted pair forces a repair."""
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from app.engine.groups import ModelGroup
 from app.engine.pdl import PatchNode, PointerNode
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split
+from app.submissions.disclosure import round_to_step, step_at_least
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.leaderboard.conftest import api, group_model, rival, saboteur
@@ -84,7 +86,9 @@ def test_history_groups_and_export_follow_the_model(
     ]
     stored = db.scalars(select(ModelVersion).order_by(ModelVersion.version)).all()
     losses = [v["holdout_loss"] for v in history["versions"]]
-    assert losses == [round(v.holdout_loss, 4) for v in stored]
+    n_holdout = arena.client.get(f"/api/v1/rounds/{arena.slug}").json()["data"]["n_holdout"]
+    mean_step = step_at_least(1 / (2 * math.sqrt(n_holdout)))  # the rounded disclosure's
+    assert losses == [round_to_step(v.holdout_loss, mean_step) for v in stored]
     assert [v["train_loss"] for v in history["versions"]] == [v.train_loss for v in stored]
     exact = [v["holdout_loss"] for v in api(arena, "history", arena.organizer)["versions"]]
     assert exact == [v.holdout_loss for v in stored]
@@ -108,9 +112,12 @@ def test_history_groups_and_export_follow_the_model(
     ]
     for g, sub in zip(groups, (s1, s2, s3), strict=True):
         stats = (sub.verdict or {})["stats"]["holdout"]
-        assert g["n_group"] == stats["n_group"] > 0
-        assert g["group_loss_before"] == round(stats["group_loss_before"], 4)
-        assert g["group_loss_after"] == round(stats["group_loss_after"], 4)
+        n_group = stats["n_group"]
+        assert n_group > 0
+        assert g["n_group"] == round_to_step(n_group, step_at_least(math.sqrt(n_group) / 2))
+        loss_step = step_at_least(1 / (2 * math.sqrt(n_group)))
+        assert g["group_loss_before"] == round_to_step(stats["group_loss_before"], loss_step)
+        assert g["group_loss_after"] == round_to_step(stats["group_loss_after"], loss_step)
 
     # The exported bundle predicts what the worker's replayed model predicts.
     response = arena.client.get(

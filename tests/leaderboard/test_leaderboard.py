@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import touch
+from app.submissions.disclosure import round_to_step, step_at_least
 from app.submissions.models import Submission
 from app.teams.models import Team
 from app.worker.runner import Worker
@@ -33,6 +35,30 @@ def _when(text: str | None) -> datetime | None:
 
 def _table(board: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(e["rank"], e["team"], e["accepted"], e["submissions"]) for e in board["entries"]]
+
+
+def _n_holdout(game: Arena) -> int:
+    found: int = game.client.get(f"/api/v1/rounds/{game.slug}").json()["data"]["n_holdout"]
+    return found
+
+
+def _rounded_mean(value: float, n_holdout: int) -> float:
+    """A mean over the holdout as the rounded disclosure documents it: to the 1-2-5 step of at
+    least 1 / (2 sqrt(n_holdout)), half the largest standard error of a 0-1 mean loss."""
+    return round_to_step(value, step_at_least(1 / (2 * math.sqrt(n_holdout))))
+
+
+def _rounded_group(stats: dict[str, Any], n_holdout: int) -> tuple[float, ...]:
+    """A group's holdout (n_group, loss before, loss after, score) as the rounded disclosure
+    documents them, for the 0-1 loss."""
+    n_group = stats["n_group"]
+    loss_step = step_at_least(1 / (2 * math.sqrt(n_group)))
+    return (
+        round_to_step(n_group, step_at_least(math.sqrt(n_group) / 2)),
+        round_to_step(stats["group_loss_before"], loss_step),
+        round_to_step(stats["group_loss_after"], loss_step),
+        round_to_step(stats["score"], step_at_least(math.sqrt(n_group) / (2 * n_holdout))),
+    )
 
 
 def test_teams_are_ranked_by_credited_improvement(
@@ -57,8 +83,9 @@ def test_teams_are_ranked_by_credited_improvement(
     )
     assert _table(board) == [(1, "Rivals", 2, 2), (2, "Sleuths", 1, 2), (None, "Idle", 0, 0)]
     rivals, sleuths, idle = board["entries"]
-    assert rivals["improvement"] == round(scores[1] + scores[3], 4)
-    assert sleuths["improvement"] == round(scores[0], 4)
+    n_holdout = _n_holdout(arena)
+    assert rivals["improvement"] == _rounded_mean(scores[1] + scores[3], n_holdout)
+    assert sleuths["improvement"] == _rounded_mean(scores[0], n_holdout)
     assert (idle["improvement"], idle["last_improvement_at"]) == (0.0, None)
     assert _when(rivals["last_improvement_at"]) == subs[3].decided_at
     assert _when(sleuths["last_improvement_at"]) == subs[0].decided_at
@@ -93,9 +120,10 @@ def test_holdout_numbers_follow_the_disclosure(
     assert sub.outcome == "accepted"
     assert sub.score is not None
     assert sub.score != round(sub.score, 4)  # the holdout size makes rounding visible
+    n_holdout = _n_holdout(game)
 
     def shown(value: float) -> float:
-        return round(value, 4) if disclosure == "rounded" else value
+        return _rounded_mean(value, n_holdout) if disclosure == "rounded" else value
 
     board = api(game, "leaderboard", game.member)
     assert board["disclosure"] == disclosure
@@ -112,11 +140,14 @@ def test_holdout_numbers_follow_the_disclosure(
     assert api(game, "history", game.organizer)["versions"][1]["holdout_loss"] == head.holdout_loss
 
     stats = (sub.verdict or {})["stats"]["holdout"]
+    fields = ("n_group", "group_loss_before", "group_loss_after", "score")
+    exact = tuple(stats[name] for name in fields)
+    expected = _rounded_group(stats, n_holdout) if disclosure == "rounded" else exact
+    assert (disclosure == "rounded") == (expected != exact)
     (group,) = api(game, "groups", game.member)["groups"]
-    assert group["n_group"] == stats["n_group"]
-    assert group["group_loss_before"] == shown(stats["group_loss_before"])
-    assert group["group_loss_after"] == shown(stats["group_loss_after"])
-    assert group["score"] == shown(sub.score)
+    assert tuple(group[name] for name in fields) == expected
+    verdict = game.client.get(f"/api/v1/submissions/{sub.id}", headers=game.member.headers)
+    assert tuple(verdict.json()["verdict"]["holdout"][name] for name in fields) == expected
 
 
 def test_without_disclosure_teams_rank_by_accepted_then_earliest(
@@ -186,13 +217,17 @@ def test_a_frozen_round_shows_the_leaderboard_as_of_its_freeze(
     assert after.decided_at is not None
     assert before.decided_at <= frozen_at < after.decided_at
 
+    n_holdout = _n_holdout(arena)
+
     def frozen_view() -> None:
         first = _submissions(db, arena.slug)[0]
+        assert first.score is not None
         for who in (None, arena.member, arena.organizer):
             board = api(arena, "leaderboard", who)
             assert _when(board["as_of"]) == frozen_at
             assert _table(board) == [(1, "Sleuths", 1, 3)]
-            assert board["entries"][0]["improvement"] == pytest.approx(first.score, abs=5e-5)
+            shown = first.score if who is arena.organizer else _rounded_mean(first.score, n_holdout)
+            assert board["entries"][0]["improvement"] == pytest.approx(shown, rel=1e-12)
             assert _when(board["entries"][0]["last_improvement_at"]) == first.decided_at
             assert [v["version"] for v in api(arena, "history", who)["versions"]] == [0, 1]
             assert [g["submission_id"] for g in api(arena, "groups", who)["groups"]] == [first.id]
@@ -273,7 +308,7 @@ def test_the_leaderboard_takes_the_same_few_queries_for_many_teams(
     ranked = [e for e in board["entries"] if e["rank"] is not None]
     # Teams with i % 3 == 2 have two accepted scores of (i + 1) / 1000 each: the best is i = 38.
     assert ranked[0]["team"] == "Team 38"
-    assert ranked[0]["improvement"] == 0.078
+    assert ranked[0]["improvement"] == _rounded_mean(0.039 + 0.039, _n_holdout(arena))
     assert [e["rank"] for e in ranked] == list(range(1, 27))
     improvements = [e["improvement"] for e in ranked]
     assert improvements == sorted(improvements, reverse=True)

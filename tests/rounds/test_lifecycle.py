@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from app.engine.baseline import train_default_model
 from app.engine.data import infer_schema
 from app.engine.models import dump_sklearn_model
 from app.rounds.models import Round
+from app.submissions.disclosure import round_to_step, step_at_least
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, open_round, synthetic_frame, upload_dataset
 
@@ -173,9 +175,16 @@ def test_a_schedule_that_already_ended_is_refused_at_creation_and_at_opening(
     assert response.json()["type"] == "/problems/schedule-passed"
 
 
+ROUNDED_STEP = step_at_least(1 / (2 * math.sqrt(420)))  # one row's loss / (2 sqrt(n))
+
+
 @pytest.mark.parametrize(
     ("disclosure", "shown"),
-    [("rounded", lambda x: round(x, 4)), ("exact", lambda x: x), ("none", lambda x: None)],
+    [
+        ("rounded", lambda x: round_to_step(x, ROUNDED_STEP)),
+        ("exact", lambda x: x),
+        ("none", lambda x: None),
+    ],
 )
 def test_versions_disclose_holdout_loss_as_configured(
     client: TestClient,
@@ -187,7 +196,7 @@ def test_versions_disclose_holdout_loss_as_configured(
     # 420 holdout rows: the base model's 0-1 loss has more than 4 decimals
     slug = open_round(client, organizer, synthetic_frame(2100), disclosure=disclosure)["slug"]
     exact = client.get(f"/api/v1/rounds/{slug}/versions", headers=organizer.headers).json()[0]
-    assert exact["holdout_loss"] != round(exact["holdout_loss"], 4)
+    assert exact["holdout_loss"] != round_to_step(exact["holdout_loss"], ROUNDED_STEP)
     for who in ({}, participant.headers):
         public = client.get(f"/api/v1/rounds/{slug}/versions", headers=who).json()[0]
         assert public["holdout_loss"] == shown(exact["holdout_loss"])  # type: ignore[operator]

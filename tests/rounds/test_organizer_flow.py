@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from app.auth.models import Role
 from app.core.audit import AuditEvent
 from app.engine.data import read_table, split_frame
 from app.rounds.models import ModelVersion, Round
+from app.submissions.disclosure import round_to_step, step_at_least
 from tests.support.api import Account, account
 from tests.support.rounds import FRACTIONS, csv_bytes, synthetic_frame
 
@@ -133,7 +135,9 @@ def test_create_upload_train_open_and_publish(
 
     public = client.get(f"/api/v1/rounds/{slug}/versions").json()
     assert [(v["version"], v["kind"]) for v in public] == [(0, "base")]
-    assert public[0]["holdout_loss"] == round(version0.holdout_loss, 4)
+    step = step_at_least(1 / (2 * math.sqrt(400)))  # rounded to the holdout's sampling error
+    assert public[0]["holdout_loss"] == round_to_step(version0.holdout_loss, step)
+    assert abs(public[0]["holdout_loss"] - version0.holdout_loss) <= step / 2
     assert public[0]["train_loss"] == version0.train_loss
     assert public[0]["test_loss"] is None
     own = client.get(f"/api/v1/rounds/{slug}/versions", headers=organizer.headers).json()

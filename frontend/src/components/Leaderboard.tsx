@@ -1,5 +1,5 @@
 import type { Schemas } from "../api/client";
-import { formatDate } from "../lib/format";
+import { formatDate, formatNumber } from "../lib/format";
 import { EmptyState } from "./Problem";
 
 type Board = Schemas["LeaderboardOut"];
@@ -12,7 +12,7 @@ export function Leaderboard({ board }: { board: Board }) {
       </EmptyState>
     );
   }
-  const digits = board.disclosure === "exact" ? 6 : 4;
+  const digits = board.disclosure === "exact" ? 6 : "rounded";
   return (
     <div className="scroll">
       <table className="leaderboard">
@@ -35,7 +35,7 @@ export function Leaderboard({ board }: { board: Board }) {
               <td>{e.rank ?? "—"}</td>
               <th scope="row">{e.team}</th>
               <td className="num">
-                {e.improvement === null || e.improvement === undefined ? "hidden" : e.improvement.toFixed(digits)}
+                {e.improvement === null || e.improvement === undefined ? "hidden" : formatNumber(e.improvement, digits)}
               </td>
               <td className="num">
                 {e.accepted} / {e.submissions}

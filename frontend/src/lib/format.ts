@@ -5,8 +5,14 @@ export function formatDate(iso: string | null | undefined): string {
 }
 
 /** A loss or score with enough digits to compare, or a dash when it is not disclosed. */
-export function formatNumber(value: number | null | undefined, digits = 4): string {
-  return value === null || value === undefined ? "—" : value.toFixed(digits);
+/**
+ * A number to ``digits`` decimals; with ``"rounded"``, a number the server rounded for
+ * disclosure, shown as sent with "≈" (padding it to fixed decimals would claim precision it
+ * does not have).
+ */
+export function formatNumber(value: number | null | undefined, digits: number | "rounded" = 4): string {
+  if (value === null || value === undefined) return "—";
+  return digits === "rounded" ? `≈ ${value.toLocaleString("en", { maximumFractionDigits: 12 })}` : value.toFixed(digits);
 }
 
 export function formatBytes(bytes: number): string {

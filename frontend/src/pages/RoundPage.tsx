@@ -18,7 +18,7 @@ const LossChart = lazy(async () => ({ default: (await import("../components/Char
 
 const DISCLOSURE: Record<string, string> = {
   exact: "exact holdout numbers (classroom mode)",
-  rounded: "holdout numbers rounded to 4 decimals, for accepted submissions",
+  rounded: "holdout numbers of accepted submissions, rounded to their sampling error; one reason for every rejection",
   none: "no holdout numbers; verdicts only",
 };
 

@@ -4,6 +4,7 @@ import { Link, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import { followSubmission } from "../api/events";
+import { useAuth } from "../auth/AuthContext";
 import { ProblemMessage } from "../components/Problem";
 import { formatDate, formatNumber } from "../lib/format";
 import { useRound } from "./RoundPage";
@@ -89,13 +90,16 @@ export function StatusLine({ submission }: { submission: Submission }) {
 interface StatsProps {
   train?: Stats | null;
   holdout?: Stats | null;
-  /** Decimals of the holdout numbers: what the round discloses (4 when rounded). */
-  holdoutDigits: number;
+  /** Decimals of the holdout numbers, or "rounded" when the round rounds them for disclosure. */
+  holdoutDigits: number | "rounded";
 }
 
 function StatsTable({ train, holdout, holdoutDigits }: StatsProps) {
-  const rows: [string, (s: Stats, digits: number) => string][] = [
-    ["rows in the group", (s) => s.n_group.toLocaleString("en")],
+  const rows: [string, (s: Stats, digits: number | "rounded") => string][] = [
+    [
+      "rows in the group",
+      (s, d) => (d === "rounded" ? formatNumber(s.n_group, d) : s.n_group.toLocaleString("en")),
+    ],
     ["group loss before", (s, d) => formatNumber(s.group_loss_before, d)],
     ["group loss with h", (s, d) => formatNumber(s.group_loss_after, d)],
     ["score (loss reduction on the split)", (s, d) => formatNumber(s.score, d)],
@@ -126,7 +130,9 @@ function StatsTable({ train, holdout, holdoutDigits }: StatsProps) {
 function Verdict({ submission }: { submission: Submission }) {
   const v = submission.verdict!;
   const round = useRound(submission.round);
-  const holdoutDigits = round.data?.rules.disclosure === "exact" ? 8 : 4;
+  const { user } = useAuth();
+  const exact = round.data?.rules.disclosure === "exact" || user?.id === round.data?.organizer_id;
+  const holdoutDigits = exact ? 8 : "rounded";
   return (
     <section aria-labelledby="verdict">
       <h2 id="verdict">Verdict</h2>

@@ -115,7 +115,7 @@ export function NewRoundPage() {
           <div className="field">
             <label htmlFor="disclosure">What verdicts disclose of the holdout</label>
             <select id="disclosure" name="disclosure" defaultValue="rounded">
-              <option value="rounded">numbers rounded to 4 decimals (default)</option>
+              <option value="rounded">numbers rounded to their sampling error (default)</option>
               <option value="exact">exact numbers (classroom mode)</option>
               <option value="none">no numbers, verdicts only</option>
             </select>
