@@ -24,7 +24,7 @@ def run_worker(settings: Settings, *, once: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = worker_from_settings(settings)
     if once:
-        while worker.run_once():
+        while worker.run_once() or worker.decide_leftovers():
             pass
         return
     stop = threading.Event()

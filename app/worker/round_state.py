@@ -7,6 +7,8 @@ of the accepted submissions, plus the feature files that evaluations read.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +105,15 @@ class RoundCache:
             path = folder / f"features-{split}.parquet"
             if not path.exists():
                 frame = load_split(self.store, round_, split)
-                prepare_features(frame, schema).to_parquet(path.with_suffix(".tmp"))
-                path.with_suffix(".tmp").replace(path)
+                # A temporary file of this writer's own: workers on one machine share the
+                # folder, and two writing one temporary name would publish each other's halves.
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+                os.close(fd)
+                try:
+                    prepare_features(frame, schema).to_parquet(tmp)
+                    os.replace(tmp, path)
+                finally:
+                    Path(tmp).unlink(missing_ok=True)
             files[split] = path
             sizes[split] = getattr(round_, f"n_{split}")
         rules = round_rules(round_)

@@ -20,14 +20,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import audit
 from app.core.db import transaction, utcnow
 from app.core.notify import Notifier
 from app.core.settings import Settings
-from app.core.storage import ArtifactStore
+from app.core.storage import ArtifactStore, StorageError
 from app.engine.decision import Decision
 from app.rounds.models import Round
 from app.rounds.service import touch
@@ -41,6 +42,11 @@ from app.worker.verdicts import record_verdict, record_versions
 log = logging.getLogger("bounty.worker")
 
 MAX_ATTEMPTS = 3
+ABANDONED = "the evaluation was interrupted repeatedly and was abandoned"
+MAX_BACKOFF_SECONDS = 5.0
+# The database is unreachable, restarting, or dropped the connection (also SQLite's "database
+# is locked" past its busy timeout): wait and try again, as the connection pool reconnects.
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 class Worker:
@@ -69,9 +75,32 @@ class Worker:
         """Work until ``stop`` is set. With the queue empty, wait ``worker_poll_seconds`` or
         until the notifier reports a change (set ``stop``, then notify, to stop at once)."""
         log.info("worker %s started", self.name)
+        failures = 0
         while not stop.is_set():
             mark = self.notifier.mark()
-            if not self.run_once() and not stop.is_set():
+            try:
+                busy = self.run_once() or self.decide_leftovers()
+            except DATABASE_DOWN as exc:
+                failures += 1
+                delay = min(MAX_BACKOFF_SECONDS, self.settings.worker_poll_seconds * 2**failures)
+                log.warning(
+                    "worker %s: database unavailable, retrying in %.1f s (%s)",
+                    self.name,
+                    delay,
+                    type(exc.orig).__name__ if exc.orig else exc,
+                )
+                stop.wait(delay)
+                continue
+            except Exception:
+                # Anything else (a full store, an exhausted connection pool, a bug) must not end
+                # the worker: the job's lease runs out and it is taken up again.
+                failures += 1
+                delay = min(MAX_BACKOFF_SECONDS, self.settings.worker_poll_seconds * 2**failures)
+                log.exception("worker %s: unexpected error, retrying in %.1f s", self.name, delay)
+                stop.wait(delay)
+                continue
+            failures = 0
+            if not busy and not stop.is_set():
                 self.notifier.wait(mark, self.settings.worker_poll_seconds)
 
     def run_once(self) -> bool:
@@ -83,7 +112,11 @@ class Worker:
         log.info("worker %s claimed submission %s", self.name, submission_id)
         self.notifier.notify()  # each notify follows a commit that event streams can show
         with self._heartbeat(submission_id):
-            self.evaluate(submission_id)
+            try:
+                self.evaluate(submission_id)
+            except StorageError:
+                self._release(submission_id)  # not the pair's fault: queued again, uncounted
+                raise
         self.notifier.notify()
         self.decide_ready(round_id)
         return True
@@ -114,7 +147,7 @@ class Worker:
                     .where(Submission.id == sub_id, claimable)
                     .values(
                         status=SubmissionStatus.EVALUATED,
-                        eval_error="the evaluation was interrupted repeatedly and was abandoned",
+                        eval_error=ABANDONED,
                         lease_owner=None,
                     )
                 )
@@ -143,11 +176,18 @@ class Worker:
 
         def beat() -> None:
             while not stop.wait(self.settings.worker_lease_seconds / 3):
-                with transaction(self.factory) as session:
-                    session.execute(
-                        update(Submission)
-                        .where(Submission.id == submission_id, Submission.lease_owner == self.name)
-                        .values(lease_expires_at=utcnow() + self._lease)
+                try:
+                    with transaction(self.factory) as session:
+                        session.execute(
+                            update(Submission)
+                            .where(
+                                Submission.id == submission_id, Submission.lease_owner == self.name
+                            )
+                            .values(lease_expires_at=utcnow() + self._lease)
+                        )
+                except DATABASE_DOWN:  # the next beat tries again; the evaluation goes on
+                    log.warning(
+                        "worker %s: could not renew the lease of %s", self.name, submission_id
                     )
 
         thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{submission_id}")
@@ -157,6 +197,20 @@ class Worker:
         finally:
             stop.set()
             thread.join()
+
+    def _release(self, submission_id: int) -> None:
+        """Give a claimed job back to the queue without counting the attempt."""
+        with transaction(self.factory) as session:
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.lease_owner == self.name)
+                .values(
+                    status=SubmissionStatus.QUEUED,
+                    attempts=Submission.attempts - 1,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
 
     # --- evaluation ------------------------------------------------------------------------
 
@@ -204,6 +258,23 @@ class Worker:
                     yield PairFiles(model=model, group_model=group_model)
 
     # --- decisions -------------------------------------------------------------------------
+
+    def decide_leftovers(self) -> bool:
+        """Decide what evaluated submissions are left undecided, e.g. by a worker that died
+        between storing an evaluation and deciding it; returns whether any was decided."""
+        oldest = (
+            select(Submission.round_id, func.min(Submission.id).label("first"))
+            .where(Submission.status != SubmissionStatus.DECIDED)
+            .group_by(Submission.round_id)
+            .subquery()
+        )
+        with transaction(self.factory, write=False) as session:
+            rounds = session.scalars(  # those whose oldest undecided submission can be decided
+                select(Submission.round_id)
+                .join(oldest, Submission.id == oldest.c.first)
+                .where(Submission.status == SubmissionStatus.EVALUATED)
+            ).all()
+        return sum(self.decide_ready(round_id) for round_id in rounds) > 0
 
     def decide_ready(self, round_id: int) -> int:
         """Decide the round's evaluated submissions in arrival order; returns how many."""
