@@ -20,6 +20,7 @@ from app.core.errors import install_error_handlers
 from app.core.frontend import WebAppMiddleware, web_app_built
 from app.core.middleware import (
     BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -92,6 +93,9 @@ def create_app(
     app.state.notifier = notifier or Notifier()
     install_error_handlers(app)
     install_openapi(app)
+    # Leave a few connections to what else shares the pool (the embedded worker, streams).
+    connections = settings.database_pool_size + settings.database_max_overflow
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=connections - 2)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_upload_bytes,

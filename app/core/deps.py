@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -35,9 +35,30 @@ async def get_notifier(request: Request) -> Notifier:
     return notifier
 
 
+_WRITES_LATE = "_bounty_writes_late"
+
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def writes_late(endpoint: E) -> E:
+    """Mark an endpoint that reads, does slow work, and only then calls ``begin_write`` itself
+    (after ending its read transaction), so that SQLite's write lock is not held meanwhile."""
+    setattr(endpoint, _WRITES_LATE, True)
+    return endpoint
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """A session for the request, committed if the endpoint returns, rolled back if it raises."""
     factory: sessionmaker[Session] = request.app.state.session_factory
+    if getattr(request.scope.get("endpoint"), _WRITES_LATE, False):
+        with factory() as session:  # the endpoint ends and begins transactions itself
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return
     with factory() as session, session.begin():
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
             begin_write(session)

@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.storage import StorageError
@@ -19,6 +21,7 @@ from app.engine.errors import EngineError
 log = logging.getLogger("bounty.errors")
 
 STORAGE_RETRY_SECONDS = 60  # what a client is told to wait after a storage failure
+DATABASE_RETRY_SECONDS = 2
 
 PROBLEM_TYPE_BASE = "/problems/"
 TITLES = {
@@ -192,6 +195,21 @@ def install_error_handlers(app: FastAPI) -> None:
             "storage-unavailable",
             "the server cannot store files right now; nothing was stored, try again later",
             {"Retry-After": str(STORAGE_RETRY_SECONDS)},
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # Restarting, unreachable, out of connections, or SQLite busy past its timeout: all
+        # pass, so the client is told to retry (the SDK does), with the same Idempotency-Key.
+        log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
+        return problem_response(
+            request,
+            503,
+            "database-unavailable",
+            "the database is unavailable for a moment; nothing was changed, try again",
+            {"Retry-After": str(DATABASE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Mapping
@@ -138,3 +139,27 @@ class BodySizeLimitMiddleware:
 
 class _TooLarge(Exception):  # noqa: N818
     """Raised inside the app when the streamed body passes the limit."""
+
+
+class ConcurrencyLimitMiddleware:
+    """Let at most ``limit`` API requests run at once; the rest wait here, holding nothing.
+
+    A sync endpoint takes a database connection in one worker thread and needs another thread
+    for its next step. With more requests in flight than connections, every thread can end up
+    waiting for a connection that a request waiting for a thread holds, until the pool times
+    out. Admitting no more requests than there are connections rules that out. Event streams
+    (long-lived, and holding no connection while they wait) are not counted.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, prefix: str = "/api/") -> None:
+        self.app = app
+        self.prefix = prefix
+        self._slots = asyncio.Semaphore(max(1, limit))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or path.endswith("/events"):
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import CurrentUser, OptionalUser
 from app.auth.models import User
 from app.core import audit
-from app.core.db import transaction, utcnow
+from app.core.db import begin_write, transaction, utcnow
 from app.core.deps import (
     MAX_ID,
     NotifierDep,
@@ -27,6 +27,7 @@ from app.core.deps import (
     SettingsDep,
     StoreDep,
     SubmissionId,
+    writes_late,
 )
 from app.core.errors import Problem
 from app.core.notify import Notifier
@@ -98,6 +99,7 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
         429: {"description": "The team's daily quota is used up (with the reset time)."},
     },
 )
+@writes_late
 def submit(
     slug: RoundSlug,
     response: Response,
@@ -166,6 +168,16 @@ def submit(
         )
         model_sha = store.put_file(model_path)
         group_sha = store.put_file(group_path) if group_path is not None else None
+    # The slow part is done: end the read transaction, take the write lock (SQLite), and check
+    # again what another request may have changed meanwhile.
+    session.commit()
+    begin_write(session)
+    session.refresh(round_)
+    if round_.status != RoundStatus.OPEN:
+        raise Problem(
+            409, "round-not-open", f"the round is {round_.status}; it takes no submissions"
+        )
+    service.require_quota(service.quota(session, round_, team))
     sub = Submission(
         round_id=round_.id,
         team_id=team.id,
