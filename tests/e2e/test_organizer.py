@@ -5,6 +5,7 @@ and read the closing report."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -95,6 +96,20 @@ def test_an_organizer_disqualifies_exports_and_reads_the_report(
         page.get_by_role("button", name="Export the model bundle").click()
     bundle = Path(download.value.path())
     assert zipfile.is_zipfile(io.BytesIO(bundle.read_bytes()))
+
+    audit = page.get_by_role("region", name="Audit log")
+    disqualified = audit.locator("tr", has_text="submission.disqualified")
+    expect(disqualified).to_contain_text("the group was copied")
+    expect(audit.locator("tr", has_text="verdict").first).to_contain_text("worker")
+    with page.expect_download() as download:
+        audit.get_by_role("button", name="Download the whole log (JSON Lines)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert any(json.loads(line)["action"] == "submission.disqualified" for line in lines)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the round archive").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert "manifest.json" in archive.namelist()
+    screenshot(page, "admin-audit")
 
     page.get_by_role("link", name="Closing report").click()
     expect(page.get_by_role("heading", name="Closing report")).to_be_visible()

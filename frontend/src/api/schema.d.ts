@@ -4,6 +4,47 @@
  */
 
 export interface paths {
+    "/api/v1/rounds/{slug}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Audit Log
+         * @description The round's append-only log of organizer actions, team changes and verdicts, oldest
+         *     first (the round's organizer only).
+         */
+        get: operations["read_audit_log_api_v1_rounds__slug__audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/audit.jsonl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit Log
+         * @description The round's whole audit log as JSON Lines (the round's organizer only).
+         */
+        get: operations["export_audit_log_api_v1_rounds__slug__audit_jsonl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/signup": {
         parameters: {
             query?: never;
@@ -406,6 +447,50 @@ export interface paths {
         get: operations["list_versions_api_v1_rounds__slug__versions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Archive
+         * @description The whole round as one zip (its organizer only): settings, data hashes, teams,
+         *     submissions and verdicts, model versions, the audit log, and every file they name. Import
+         *     it on another instance with ``POST /rounds/import``.
+         */
+        get: operations["export_archive_api_v1_rounds__slug__archive_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Archive
+         * @description Import a round archive (organizers): the round is created for you, its decided
+         *     submissions are replayed from their stored outputs, and the import is refused, with
+         *     nothing imported, unless the replay reproduces every verdict and model version exactly.
+         */
+        post: operations["import_archive_api_v1_rounds_import_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -844,25 +929,25 @@ export interface components {
             group_kind: "rule" | "model";
             /**
              * N Group
-             * @description Holdout rows in the group (null when holdout numbers are not disclosed).
+             * @description Holdout rows in the group: exact, rounded (to a 1-2-5 step of at least half its square root), or null, as the round's disclosure allows.
              * @example 412
              */
             n_group: number | null;
             /**
              * Group Loss Before
-             * @description The head model's loss on the group's holdout rows before, as the round's disclosure allows: rounded to 4 decimals, exact, or null.
+             * @description The head model's loss on the group's holdout rows before, as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest sampling error, so never an exact count of holdout rows), exact, or null.
              * @example 0.2136
              */
             group_loss_before: number | null;
             /**
              * Group Loss After
-             * @description The patch model's loss on the group's holdout rows, as the round's disclosure allows: rounded to 4 decimals, exact, or null.
+             * @description The patch model's loss on the group's holdout rows, as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest sampling error, so never an exact count of holdout rows), exact, or null.
              * @example 0.1432
              */
             group_loss_after: number | null;
             /**
              * Score
-             * @description The holdout score, as the round's disclosure allows: rounded to 4 decimals, exact, or null.
+             * @description The holdout score, as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest sampling error, so never an exact count of holdout rows), exact, or null.
              * @example 0.0073
              */
             score: number | null;
@@ -882,6 +967,22 @@ export interface components {
              * @example 2026-11-24T12:00:07Z
              */
             decided_at: string | null;
+        };
+        /**
+         * ActorOut
+         * @description Who acted; null for the evaluation workers (verdicts).
+         */
+        ActorOut: {
+            /**
+             * Id
+             * @example 3
+             */
+            id: number;
+            /**
+             * Display Name
+             * @example Grace (organizer)
+             */
+            display_name: string;
         };
         /**
          * AlphaMeaning
@@ -1027,6 +1128,62 @@ export interface components {
             revoked_at: string | null;
         };
         /**
+         * AuditEventOut
+         * @description One entry of the append-only log.
+         */
+        AuditEventOut: {
+            /**
+             * Id
+             * @description Increasing with time; pass the last one as `after` to page on.
+             * @example 42
+             */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             * @example 2026-11-20T14:03:11Z
+             */
+            at: string;
+            /**
+             * Action
+             * @description round.created, round.updated, round.dataset_uploaded, round.base_model_set, round.opened, round.frozen, round.closed, round.imported, submission.disqualified, verdict (by a worker), team.created, team.joined
+             * @example verdict
+             */
+            action: string;
+            /** @example null */
+            actor: components["schemas"]["ActorOut"] | null;
+            /**
+             * Detail
+             * @example {
+             *       "outcome": "accepted",
+             *       "reason": "accepted",
+             *       "submission_id": 17
+             *     }
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * AuditPageOut
+         * @description A page of the log, oldest first.
+         */
+        AuditPageOut: {
+            /**
+             * Round
+             * @example adult-income-demo
+             */
+            round: string;
+            /** Events */
+            events: components["schemas"]["AuditEventOut"][];
+            /**
+             * Next After
+             * @description The `after` of the next page, or null when this page is the last.
+             * @example 42
+             */
+            next_after: number | null;
+        };
+        /**
          * BaseModelOut
          * @description The base model f0 that submissions improve on.
          */
@@ -1048,6 +1205,20 @@ export interface components {
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             sha256: string;
+        };
+        /** Body_import_archive_api_v1_rounds_import_post */
+        Body_import_archive_api_v1_rounds_import_post: {
+            /**
+             * File
+             * @description An archive from GET /rounds/{slug}/archive.
+             */
+            file: string;
+            /**
+             * Slug
+             * @description A new slug (default: the archived one).
+             * @example income-autumn-2026-copy
+             */
+            slug?: string | null;
         };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
@@ -1554,7 +1725,7 @@ export interface components {
             created_at: string;
             /**
              * Holdout Loss
-             * @description Mean holdout loss of this version, as the round's disclosure allows: rounded to 4 decimals, exact, or null.
+             * @description Mean holdout loss of this version, as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest sampling error, so never an exact count of holdout rows), exact, or null.
              * @example 0.1523
              */
             holdout_loss: number | null;
@@ -1622,7 +1793,7 @@ export interface components {
             team: string;
             /**
              * Improvement
-             * @description Credited improvement: the sum of the holdout scores of the team's accepted, not disqualified submissions (mean loss units), as the round's disclosure allows: rounded to 4 decimals, exact, or null.
+             * @description Credited improvement: the sum of the holdout scores of the team's accepted, not disqualified submissions (mean loss units), as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest sampling error, so never an exact count of holdout rows), exact, or null.
              * @example 0.0425
              */
             improvement: number | null;
@@ -1925,15 +2096,15 @@ export interface components {
             loss_clip?: number | null;
             /**
              * Alpha
-             * @description Minimum score of an accepted pair, in loss units per holdout row: the pair must lower the holdout's total loss by at least alpha * n_holdout.
-             * @default 0
+             * @description Minimum score of an accepted pair, in loss units per holdout row: the pair must lower the holdout's total loss by at least alpha * n_holdout. The default, 0.002, is 2 rows per 1,000 holdout rows for zero_one: keep alpha * n_holdout above one row's largest loss (1 for zero_one, the clip for a clipped loss), or a pair that changes a single row is accepted exactly when the change is right, which reveals that row's label (alpha_meaning says what alpha means on the round's holdout).
+             * @default 0.002
              * @example 0.002
              */
             alpha: number;
             /**
              * Min Group Rows
-             * @description Fewest holdout rows a group must contain.
-             * @default 1
+             * @description Fewest holdout rows a group must contain (default 30, so that a group is not one person).
+             * @default 30
              * @example 30
              */
             min_group_rows: number;
@@ -1952,7 +2123,7 @@ export interface components {
              */
             daily_quota: number;
             /**
-             * @description Holdout numbers shown to participants: rounded, exact, or none.
+             * @description What participants learn from the holdout. rounded (default): the outcome and one reason, not_accepted, for every rejection; holdout numbers for accepted pairs only, rounded to a step no finer than their sampling error. exact (classroom mode): the engine's reason (group_too_small, no_improvement, below_threshold) and exact holdout numbers for accepted pairs; it lets a participant learn holdout labels. none: as rounded, with no holdout numbers at all. Organizers always see everything exactly; train-split statistics are always shown.
              * @default rounded
              * @example rounded
              */
@@ -1976,6 +2147,31 @@ export interface components {
              * @example 2026-12-01T00:00:00Z
              */
             closes_at?: string | null;
+        };
+        /**
+         * RoundImportOut
+         * @description An imported round, and what its replay checked.
+         */
+        RoundImportOut: {
+            round: components["schemas"]["RoundOut"];
+            /**
+             * Submissions
+             * @description Submissions imported.
+             * @example 120
+             */
+            submissions: number;
+            /**
+             * Versions
+             * @description Model versions, reproduced exactly by the replay.
+             * @example 9
+             */
+            versions: number;
+            /**
+             * Verdicts Checked
+             * @description Verdicts the replay reproduced exactly; the rest were queued again.
+             * @example 118
+             */
+            verdicts_checked: number;
         };
         /**
          * RoundOut
@@ -2178,26 +2374,32 @@ export interface components {
         };
         /**
          * SplitStatsOut
-         * @description A pair measured on one split (holdout numbers only as the round discloses them).
+         * @description A pair measured on one split. Train numbers are exact; holdout numbers are shown as the
+         *     round discloses them: exact, or rounded to a 1-2-5 step no finer than their sampling error
+         *     (so never exact counts of holdout rows).
          */
         SplitStatsOut: {
             /**
              * N Group
+             * @description Rows of the split in the group (holdout, rounded: to a step of at least half its square root).
              * @example 412
              */
             n_group: number;
             /**
              * Group Loss Before
+             * @description The current model's mean loss on the group's rows (holdout, rounded: to a step of at least scale / (2 sqrt(n_group)), scale being one row's largest loss).
              * @example 0.2136
              */
             group_loss_before: number | null;
             /**
              * Group Loss After
+             * @description h's mean loss on the group's rows (rounded like group_loss_before).
              * @example 0.1432
              */
             group_loss_after: number | null;
             /**
              * Score
+             * @description (n_group / n) * (group_loss_before - group_loss_after), n the split's rows (holdout, rounded: to a step of at least scale * sqrt(n_group) / (2 n)).
              * @example 0.0073
              */
             score: number;
@@ -2468,7 +2670,7 @@ export interface components {
             outcome: string;
             /**
              * Reason
-             * @description invalid, group_too_small, no_improvement, below_threshold or accepted.
+             * @description accepted, invalid, disqualified, or why the pair was rejected: on rounds that disclose exactly (classroom mode) and for the round's organizer, group_too_small, no_improvement or below_threshold; otherwise not_accepted, whichever of the three it was (the difference would reveal holdout labels).
              * @example accepted
              */
             reason: string;
@@ -2525,8 +2727,8 @@ export interface components {
             train_loss: number;
             /**
              * Holdout Loss
-             * @description Mean holdout loss: rounded to 4 decimals, exact, or null, as the round's disclosure says (exact for the round's organizer).
-             * @example 0.1523
+             * @description Mean holdout loss: rounded (to a 1-2-5 step no finer than half a row's loss over sqrt(n_holdout), so that version-to-version differences do not count rows), exact, or null, as the round's disclosure says (exact for its organizer).
+             * @example 0.15
              */
             holdout_loss: number | null;
             /**
@@ -2646,6 +2848,130 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    read_audit_log_api_v1_rounds__slug__audit_get: {
+        parameters: {
+            query?: {
+                /** @description Events after this id. */
+                after?: number;
+                limit?: number;
+                /** @description Only this action. */
+                action?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    export_audit_log_api_v1_rounds__slug__audit_jsonl_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every event as one JSON object per line, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     sign_up_api_v1_auth_signup_post: {
         parameters: {
             query?: never;
@@ -3290,6 +3616,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     upload_base_model_api_v1_rounds__slug__base_model_post: {
@@ -3380,6 +3724,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     train_base_model_api_v1_rounds__slug__base_model_default_post: {
@@ -3448,6 +3810,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     open_round_api_v1_rounds__slug__open_post: {
@@ -3509,6 +3889,24 @@ export interface operations {
             };
             /** @description Unprocessable content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3931,6 +4329,161 @@ export interface operations {
             };
             /** @description Unprocessable content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    export_archive_api_v1_rounds__slug__archive_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The round as an archive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    import_archive_api_v1_rounds_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_archive_api_v1_rounds_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundImportOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4485,6 +5038,15 @@ export interface operations {
             };
             /** @description The team's daily quota is used up (with the reset time). */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

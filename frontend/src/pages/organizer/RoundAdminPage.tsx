@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 
@@ -36,7 +36,7 @@ export function RoundAdminPage() {
       return unwrap(await api.POST("/api/v1/rounds/{slug}/close", params));
     },
     onSuccess: async () => {
-      for (const key of ["round", "leaderboard", "history"]) {
+      for (const key of ["round", "leaderboard", "history", "audit"]) {
         await queries.invalidateQueries({ queryKey: [key, slug] });
       }
       await queries.invalidateQueries({ queryKey: ["rounds"] });
@@ -66,42 +66,116 @@ export function RoundAdminPage() {
           </button>
         ))}
         {r.status === "draft" && <Link to={`/rounds/${slug}/setup`}>Continue setting up</Link>}
-        {r.status !== "draft" && <ExportButton slug={slug} />}
+        {r.status !== "draft" && (
+          <DownloadButton
+            path={`/api/v1/rounds/${slug}/export`}
+            filename={`${slug}-model.zip`}
+            label="Export the model bundle"
+          />
+        )}
+        <DownloadButton
+          path={`/api/v1/rounds/${slug}/archive`}
+          filename={`${slug}-archive.zip`}
+          label="Download the round archive"
+        />
         {r.status !== "draft" && <Link to={`/rounds/${slug}/report`}>Closing report</Link>}
       </div>
       <ProblemMessage error={lifecycle.error} />
       {r.status !== "draft" && <AllSubmissions slug={slug} />}
+      <AuditLog slug={slug} />
     </section>
   );
 }
 
-/** Download the model bundle (the API needs the bearer token, so fetch it as a blob). */
-function ExportButton({ slug }: { slug: string }) {
+/** Download a file of the API (it needs the bearer token, so fetch it as a blob). */
+function DownloadButton({ path, filename, label }: { path: string; filename: string; label: string }) {
   const { busy, error, run } = useAction();
   const download = () =>
     run(async () => {
-      const response = await fetch(`/api/v1/rounds/${slug}/export`, { headers: authHeaders() });
+      const response = await fetch(path, { headers: authHeaders() });
       noticeRefusedToken(response.status, true);
       if (!response.ok) {
         const problem: unknown = await response.json().catch(() => null);
         const detail = (problem as { detail?: string } | null)?.detail;
-        throw new Error(detail ?? `the export failed (${response.status})`);
+        throw new Error(detail ?? `the download failed (${response.status})`);
       }
       const url = URL.createObjectURL(await response.blob());
-      const link = Object.assign(document.createElement("a"), {
-        href: url,
-        download: `${slug}-model.zip`,
-      });
+      const link = Object.assign(document.createElement("a"), { href: url, download: filename });
       link.click();
       window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
     });
   return (
     <>
       <button type="button" onClick={() => void download()} disabled={busy}>
-        {busy ? "Exporting…" : "Export the model bundle"}
+        {busy ? "Downloading…" : label}
       </button>
       <ProblemMessage error={error} />
     </>
+  );
+}
+
+type AuditEvent = Schemas["AuditEventOut"];
+
+/** The round's audit log, oldest first, a page at a time, and its download. */
+function AuditLog({ slug }: { slug: string }) {
+  const log = useInfiniteQuery({
+    queryKey: ["audit", slug],
+    refetchInterval: 10_000, // verdicts arrive from the workers
+    initialPageParam: 0,
+    queryFn: async ({ pageParam }) =>
+      unwrap(
+        await api.GET("/api/v1/rounds/{slug}/audit", {
+          params: { path: { slug }, query: { after: pageParam, limit: 100 } },
+        }),
+      ),
+    getNextPageParam: (page) => page.next_after ?? undefined,
+  });
+  const events: AuditEvent[] = (log.data?.pages ?? []).flatMap((page) => page.events);
+  return (
+    <section aria-labelledby="audit">
+      <h2 id="audit">Audit log</h2>
+      <p>
+        Every organizer action, team change and verdict, as recorded (entries are never changed
+        or deleted).{" "}
+        <DownloadButton
+          path={`/api/v1/rounds/${slug}/audit.jsonl`}
+          filename={`${slug}-audit.jsonl`}
+          label="Download the whole log (JSON Lines)"
+        />
+      </p>
+      <ProblemMessage error={log.error} />
+      <table className="audit">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Action</th>
+            <th scope="col">By</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr key={e.id}>
+              <td>{formatDate(e.at)}</td>
+              <td>
+                <code>{e.action}</code>
+              </td>
+              <td>{e.actor ? e.actor.display_name : "worker"}</td>
+              <td>
+                {Object.entries(e.detail)
+                  .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+                  .join(" · ")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {log.hasNextPage && (
+        <button type="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+          {log.isFetchingNextPage ? "Loading…" : "Show more"}
+        </button>
+      )}
+    </section>
   );
 }
 
@@ -204,7 +278,14 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
       ),
     onSuccess: () => {
       close();
-      for (const key of ["all-submissions", "round", "leaderboard", "history", "feature-usage"]) {
+      for (const key of [
+        "all-submissions",
+        "round",
+        "leaderboard",
+        "history",
+        "feature-usage",
+        "audit",
+      ]) {
         void queries.invalidateQueries({ queryKey: [key, slug] });
       }
     },
