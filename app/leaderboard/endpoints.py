@@ -3,17 +3,13 @@ and the organizer's export of the model."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from app.auth.deps import BearerToken, CurrentUser, OptionalUser, resolve_user
 from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
+from app.core.downloads import temporary_file_response
 from app.core.openapi import problems
 from app.leaderboard import cache, service
 from app.leaderboard.report import ClosingReport, closing_report
@@ -183,23 +179,10 @@ def export(
     the platform's head version predicts."""
     round_ = visible_round(session, slug, user)
     require_organizer_of(round_, user)
-    folder = Path(tempfile.mkdtemp(prefix="bounty-export-"))
     name = f"{round_.slug}-v{round_.head_version}.zip"
-    try:
-        path = service.export_round(session, store, round_, folder / name)
-    except BaseException:
-        _remove(folder)
-        raise
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=name,
-        background=BackgroundTask(_remove, folder),
+    return temporary_file_response(
+        name, lambda path: service.export_round(session, store, round_, path)
     )
-
-
-def _remove(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @router.get(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 
 from app.auth.deps import CurrentUser, Organizer
 from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep
+from app.core.downloads import temporary_file_response
 from app.core.openapi import problems
 from app.core.uploads import received
 from app.rounds import archive
@@ -39,10 +36,6 @@ class RoundImportOut(BaseModel):
     )
 
 
-def _remove(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 @router.get(
     "/rounds/{slug}/archive",
     response_class=FileResponse,
@@ -59,18 +52,9 @@ def export_archive(
     it on another instance with ``POST /rounds/import``."""
     round_ = visible_round(session, slug, user)
     require_organizer_of(round_, user)
-    folder = Path(tempfile.mkdtemp(prefix="bounty-archive-"))
-    name = f"{round_.slug}-archive.zip"
-    try:
-        path = archive.write_archive(session, store, round_, folder / name)
-    except BaseException:
-        _remove(folder)
-        raise
-    return FileResponse(
-        path,
-        media_type="application/zip",
-        filename=name,
-        background=BackgroundTask(_remove, folder),
+    return temporary_file_response(
+        f"{round_.slug}-archive.zip",
+        lambda path: archive.write_archive(session, store, round_, path),
     )
 
 
