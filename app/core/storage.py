@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -88,12 +89,37 @@ def _check_digest(sha256: str) -> str:
     return sha256
 
 
+INCOMING = ".incoming"
+STALE_INCOMING_SECONDS = 3600.0
+
+
 class LocalStore:
-    """Blobs as files ``<root>/<aa>/<sha256>``."""
+    """Blobs as files ``<root>/<aa>/<sha256>``, written through ``<root>/.incoming/``.
+
+    A writer killed mid-write (SIGKILL, power loss) leaves its temporary file in ``.incoming``,
+    never under a digest; opening the store removes such files once they are an hour old (a
+    live writer's file is younger).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.incoming = root / INCOMING
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        self.sweep_incoming(STALE_INCOMING_SECONDS)
+
+    def sweep_incoming(self, older_than: float) -> int:
+        """Remove temporary files of interrupted writes older than ``older_than`` seconds;
+        returns how many were removed."""
+        cutoff = time.time() - older_than
+        removed = 0
+        for path in [*self.incoming.iterdir(), *self.root.glob("??/.incoming-*")]:
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        return removed
 
     def _path(self, sha256: str) -> Path:
         sha256 = _check_digest(sha256)
@@ -122,7 +148,7 @@ class LocalStore:
         tmp: str | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            fd, tmp = tempfile.mkstemp(dir=self.incoming, prefix="blob-")
             with os.fdopen(fd, "wb") as out:
                 fill(out)
                 out.flush()

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.core.storage import INCOMING
 from app.engine.baseline import train_default_model
 from app.engine.data import infer_schema
 from app.engine.models import dump_sklearn_model
@@ -79,7 +80,7 @@ class Store:
 
     def leftovers(self) -> list[str]:
         """Temporary files of interrupted writes still in the store."""
-        return [p.name for p in self.seen.glob("??/.*")]
+        return [p.name for p in [*self.seen.glob("??/.*"), *(self.seen / INCOMING).iterdir()]]
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from app.core.settings import Settings
-from app.core.storage import ArtifactStore, LocalStore, S3Store, StorageError, make_store
+from app.core.storage import (
+    INCOMING,
+    STALE_INCOMING_SECONDS,
+    ArtifactStore,
+    LocalStore,
+    S3Store,
+    StorageError,
+    make_store,
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +87,21 @@ def test_unwritable_local_store_raises_storage_error(tmp_path: Path) -> None:
         assert list(store.digests()) == []
     finally:
         root.chmod(0o700)
+
+
+def test_a_killed_writers_temporary_file_is_never_a_blob_and_is_swept_when_stale(
+    tmp_path: Path,
+) -> None:
+    store = LocalStore(tmp_path / "store")
+    sha = store.put_bytes(b"kept")
+    assert list((tmp_path / "store" / INCOMING).iterdir()) == []  # renamed into place
+    stale = tmp_path / "store" / INCOMING / "blob-killed"
+    stale.write_bytes(b"half a blob")
+    os.utime(stale, (time.time() - 2 * STALE_INCOMING_SECONDS,) * 2)
+    fresh = tmp_path / "store" / INCOMING / "blob-writing"
+    fresh.write_bytes(b"still being written")
+    assert list(store.digests()) == [sha]
+    LocalStore(tmp_path / "store")  # opening the store sweeps what is stale
+    assert not stale.exists()
+    assert fresh.exists()
+    assert list(LocalStore(tmp_path / "store").digests()) == [sha]

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core.audit import AuditEvent
-from app.core.storage import LocalStore
+from app.core.storage import INCOMING, LocalStore
 from app.engine.bundle import load_bundle
 from app.engine.groups import Group, ModelGroup, RuleGroup
 from app.engine.models import load_model
@@ -261,7 +261,11 @@ def _referenced(session: Session) -> set[str]:
 
 
 def _check_artifacts(session: Session, storage_dir: Path, found: Findings) -> None:
-    files = [p for p in storage_dir.rglob("*") if p.is_file()]
+    everything = [p for p in storage_dir.rglob("*") if p.is_file()]
+    # Temporary files of writers killed mid-write: never visible as blobs, swept when stale.
+    interrupted = [p for p in everything if p.parent == storage_dir / INCOMING]
+    files = [p for p in everything if p.parent != storage_dir / INCOMING]
+    found.figures["interrupted writes left in .incoming"] = len(interrupted)
     stored, strays = set(), []
     for path in files:
         relative = path.relative_to(storage_dir)
