@@ -31,7 +31,7 @@ from app.core.db import Base, UTCDateTime, utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore, file_sha256
 from app.rounds.models import ModelVersion, Round, RoundStatus
-from app.rounds.train_predictions import store_train_predictions
+from app.rounds.service import base_version
 from app.submissions.models import Submission, SubmissionStatus
 from app.teams.models import Team
 from app.worker.replay import replay_round
@@ -293,21 +293,7 @@ def _create(
         session.flush()
         ids[data["id"]] = sub.id
     # Version 0, as opening the round records it; then the replay decides everything again.
-    state = cache.fresh(round_)
-    base = state.evaluator.versions_[0].loss
-    session.add(
-        ModelVersion(
-            round_id=round_.id,
-            version=0,
-            kind="base",
-            holdout_loss=base["holdout"],
-            train_loss=base["train"],
-            test_loss=base.get("test"),
-            train_predictions_sha=store_train_predictions(
-                store, state.evaluator.head_predictions("train")
-            ),
-        )
-    )
+    session.add(base_version(store, round_.id, cache.fresh(round_).evaluator))
     session.flush()
     replay_round(session, store, cache, round_)
     _check_reproduced(session, round_, manifest, ids)

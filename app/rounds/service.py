@@ -27,6 +27,7 @@ from app.core.errors import Problem, engine_problem
 from app.core.storage import ArtifactStore
 from app.engine.baseline import train_default_model
 from app.engine.data import infer_schema, prepare_features, read_table, split_frame
+from app.engine.decision import BountyEvaluator
 from app.engine.errors import DataError, EngineError
 from app.engine.losses import Loss, LossKind
 from app.engine.models import LoadedModel, dump_sklearn_model, load_model
@@ -509,6 +510,21 @@ def require_status(round: Round, allowed: tuple[RoundStatus, ...], action: str) 
         )
 
 
+def base_version(store: ArtifactStore, round_id: int, evaluator: BountyEvaluator) -> ModelVersion:
+    """Version 0 of a round (the base model) as the fitted ``evaluator`` scores it, with its
+    predictions on the train split stored."""
+    losses = evaluator.versions_[0].loss
+    return ModelVersion(
+        round_id=round_id,
+        version=0,
+        kind="base",
+        holdout_loss=losses["holdout"],
+        train_loss=losses["train"],
+        test_loss=losses.get("test"),
+        train_predictions_sha=store_train_predictions(store, evaluator.head_predictions("train")),
+    )
+
+
 def open_round(session: Session, store: ArtifactStore, round: Round, user: User) -> None:
     """draft -> open: score the base model on every split and record version 0."""
     require_draft(round, "open the round")
@@ -525,15 +541,7 @@ def open_round(session: Session, store: ArtifactStore, round: Round, user: User)
     with engine_errors():
         evaluator = BountyRound(schema, round_rules(round), base, splits).evaluator
     losses = evaluator.versions_[0].loss
-    version = ModelVersion(
-        round_id=round.id,
-        version=0,
-        kind="base",
-        holdout_loss=losses["holdout"],
-        train_loss=losses["train"],
-        test_loss=losses.get("test"),
-        train_predictions_sha=store_train_predictions(store, evaluator.head_predictions("train")),
-    )
+    version = base_version(store, round.id, evaluator)
     try:
         with session.begin_nested():
             session.add(version)
