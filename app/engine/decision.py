@@ -86,6 +86,10 @@ class Repair:
     target_version: int
     group_loss_before: float
     group_loss_after: float
+    group_loss_reduction: float
+    """The exact fall of the group's mean loss, correctly rounded: always positive, even when
+    ``group_loss_before`` and ``group_loss_after`` round to the same float (a repair may undo
+    a regression as small as one float's last bit, which the rule with repair_alpha 0 asks for)."""
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,7 @@ class BountyEvaluator:
                     group.best_version,
                     to_float(before, n_j),
                     to_float(group.loss_units, n_j),
+                    to_float(before - group.loss_units, n_j),
                 )
             )
 

@@ -72,6 +72,7 @@ def record_verdict(sub: Submission, decision: Decision) -> None:
                 "target_version": r.target_version,
                 "group_loss_before": r.group_loss_before,
                 "group_loss_after": r.group_loss_after,
+                "group_loss_reduction": r.group_loss_reduction,
             }
             for r in decision.repairs
         ],

@@ -35,6 +35,7 @@ class RefRepair:
     target: int
     group_loss_before: float
     group_loss_after: float
+    group_loss_reduction: float
 
 
 @dataclass
@@ -123,7 +124,14 @@ class ReferenceRound:
                     self.nodes.append(RefNode("pointer", gkey, gmasks, None, best_version))
                     after = self.group_loss(len(self.nodes), gmask)
                     repairs.append(
-                        RefRepair(len(self.nodes), gkey, best_version, float(current), float(after))
+                        RefRepair(
+                            len(self.nodes),
+                            gkey,
+                            best_version,
+                            float(current),
+                            float(after),
+                            float(current - after),
+                        )
                     )
                     break
             else:
