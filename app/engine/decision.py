@@ -27,6 +27,12 @@ from app.engine.exact import SCALE_BITS, decimal_units, exact_sum, to_float
 from app.engine.losses import Loss
 from app.engine.membership import Membership
 from app.engine.schema import Task
+from app.engine.significance import (
+    AcceptanceTest,
+    SignificanceResult,
+    Spending,
+    paired_test,
+)
 
 Array = npt.NDArray[np.generic]
 BoolArray = npt.NDArray[np.bool_]
@@ -49,6 +55,7 @@ class Reason(StrEnum):
     GROUP_TOO_SMALL = "group_too_small"
     NO_IMPROVEMENT = "no_improvement"
     BELOW_THRESHOLD = "below_threshold"
+    NOT_SIGNIFICANT = "not_significant"
     ACCEPTED = "accepted"
 
 
@@ -70,6 +77,9 @@ class PairStats:
     group_loss_after: float | None
     score: float
     loss_before: float
+    score_se: float = 0.0
+    """The standard error of ``score`` as an estimate of the same change on fresh data (from
+    the per-row loss differences over the split)."""
 
     @property
     def loss_after_patch(self) -> float:
@@ -101,6 +111,10 @@ class VersionInfo:
     group_key: str | None
     target_version: int | None
     loss: dict[str, float]
+    step_se: dict[str, float] = field(default_factory=dict)
+    """Per split, the standard error of the loss change from the previous version."""
+    base_se: dict[str, float] = field(default_factory=dict)
+    """Per split, the standard error of the loss change from the base model."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,8 @@ class Decision:
     repairs: tuple[Repair, ...] = ()
     loss_before: dict[str, float] = field(default_factory=dict)
     loss_after: dict[str, float] = field(default_factory=dict)
+    test: SignificanceResult | None = None
+    """The significance test on the decision split, for pairs that reached it."""
 
     @property
     def accepted(self) -> bool:
@@ -143,6 +159,11 @@ class _SplitState:
     pred: Array
     row_loss: FloatArray
     loss_units: int  # exact sum of row_loss (app.engine.exact units)
+    base_loss: FloatArray
+    # Running sums of (base_loss - row_loss) and its square, for the gain's standard error.
+    gain_sum: float = 0.0
+    gain_squares: float = 0.0
+    step_se: float = 0.0  # the standard error of the last change's per-row loss differences
 
     @property
     def n(self) -> int:
@@ -169,9 +190,12 @@ class AcceptedGroup:
 class BountyEvaluator:
     """Decides pairs against a round's cached predictions, prepending patch and pointer nodes.
 
-    Parameters follow DESIGN.md section 2: ``alpha`` is the minimum score (in loss units per
+    Parameters follow docs/acceptance.md: ``alpha`` is the minimum score (in loss units per
     decision-split row), ``min_group_rows`` the minimum group size on the decision split, and
-    ``repair_alpha`` the tolerance beyond which an earlier group is repaired.
+    ``repair_alpha`` the tolerance beyond which an earlier group is repaired. With
+    ``acceptance_test`` "significance", a pair must also pass a one-sided paired test at the
+    level ``Spending(confidence, planned_submissions)`` gives its place among the round's tested
+    pairs (``app.engine.significance``).
     """
 
     def __init__(
@@ -182,12 +206,18 @@ class BountyEvaluator:
         min_group_rows: int = 1,
         repair_alpha: float = 0.0,
         decision_split: str = "holdout",
+        acceptance_test: AcceptanceTest = AcceptanceTest.THRESHOLD,
+        confidence: float = 0.95,
+        planned_submissions: int = 1000,
     ) -> None:
         self.loss = loss
         self.alpha = alpha
         self.min_group_rows = min_group_rows
         self.repair_alpha = repair_alpha
         self.decision_split = decision_split
+        self.acceptance_test = acceptance_test
+        self.confidence = confidence
+        self.planned_submissions = planned_submissions
 
     def fit(self, y: Mapping[str, Array], base_predictions: Mapping[str, Array]) -> BountyEvaluator:
         """Start from the base model f0: ``y`` and ``base_predictions`` per split, encoded."""
@@ -195,6 +225,8 @@ class BountyEvaluator:
             raise EngineError("alpha and repair_alpha must be non-negative numbers")
         if self.min_group_rows < 1:
             raise EngineError("min_group_rows must be at least 1")
+        self.spending_ = Spending(self.confidence, self.planned_submissions)
+        self.tested_ = 0  # pairs that have drawn on the error budget, in decision order
         if self.decision_split not in y or set(y) != set(base_predictions):
             raise EngineError(
                 f"labels and base predictions must be given for the same splits, "
@@ -211,7 +243,10 @@ class BountyEvaluator:
         self._alpha_units = decimal_units(self.alpha) * n
         self._repair_units = decimal_units(self.repair_alpha) * n
         self.membership_ = Membership(n)
-        self.versions_: list[VersionInfo] = [VersionInfo(0, "base", None, None, self._mean_loss())]
+        zero = dict.fromkeys(self.splits_, 0.0)
+        self.versions_: list[VersionInfo] = [
+            VersionInfo(0, "base", None, None, self._mean_loss(), zero, zero)
+        ]
         return self
 
     def _split_state(self, name: str, labels: Array, base: Array) -> _SplitState:
@@ -223,7 +258,7 @@ class BountyEvaluator:
         row_loss = self.loss(pred, labels)
         if not np.isfinite(row_loss).all():
             raise EngineError(f"split {name!r}: labels and base predictions must be finite")
-        return _SplitState(labels, pred.copy(), row_loss, self._units(row_loss))
+        return _SplitState(labels, pred.copy(), row_loss, self._units(row_loss), row_loss.copy())
 
     def _encoded(self, values: Array) -> Array:
         values = np.asarray(values)
@@ -260,12 +295,23 @@ class BountyEvaluator:
         state = self.splits_[split or self.decision_split]
         return to_float(state.loss_units, state.n)
 
-    def decide(self, key: str, outputs: Mapping[str, PairOutput]) -> Decision:
+    def decide(
+        self, key: str, outputs: Mapping[str, PairOutput], *, tested_before: int | None = None
+    ) -> Decision:
         """Decide one pair, given g's mask and h's predictions on every tracked split.
+
+        ``tested_before`` is how many of the round's pairs were tested before this one (the
+        pairs with valid outputs, accepted or rejected), which sets this pair's significance
+        level; by default, those this evaluator decided. Callers that share a round between
+        processes count them where the verdicts are stored.
 
         A key that was already accepted is a caller error (``EngineError``): keys identify
         submissions, and one submission is decided once.
         """
+        if tested_before is not None:
+            if tested_before < 0:
+                raise EngineError("tested_before must not be negative")
+            self.tested_ = tested_before
         if key in self._accepted_keys:
             raise EngineError(f"a pair with key {key!r} was already accepted")
         try:
@@ -275,15 +321,29 @@ class BountyEvaluator:
         sums = {name: self._pair_units(name, rows) for name, rows in checked.items()}
         stats = {name: self._stats(name, checked[name], *sums[name]) for name in checked}
         loss_before = self._mean_loss()
-        verdict = self._verdict(stats[self.decision_split], *sums[self.decision_split])
+        self.tested_ += 1
+        main, rows = stats[self.decision_split], checked[self.decision_split]
+        verdict = self._verdict(main, *sums[self.decision_split])
+        test = None
+        if verdict is None and self.acceptance_test is AcceptanceTest.SIGNIFICANCE:
+            test = self._test(rows)
+            verdict = self._significance_verdict(test)
         if verdict is not None:
             reason, message = verdict
             return Decision(
-                key, Outcome.REJECTED, reason, message, stats, None, (), loss_before, loss_before
+                key,
+                Outcome.REJECTED,
+                reason,
+                message,
+                stats,
+                None,
+                (),
+                loss_before,
+                loss_before,
+                test,
             )
         version = self._accept(key, checked)
         repairs = self._repair()
-        main = stats[self.decision_split]
         return Decision(
             key,
             Outcome.ACCEPTED,
@@ -295,6 +355,27 @@ class BountyEvaluator:
             tuple(repairs),
             loss_before,
             self._mean_loss(),
+            test,
+        )
+
+    def _test(self, rows: _Rows) -> SignificanceResult:
+        """The paired test of h against the head on the group's decision-split rows."""
+        index = self.tested_
+        return paired_test(
+            self.loss.kind,
+            self._decision.row_loss[rows.idx],
+            rows.loss,
+            index=index,
+            level=self.spending_.level(index),
+        )
+
+    def _significance_verdict(self, test: SignificanceResult) -> tuple[Reason, str] | None:
+        if test.significant:
+            return None
+        return Reason.NOT_SIGNIFICANT, (
+            f"the improvement is not significant: p = {test.p_value:.3g} is above this "
+            f"pair's level {test.level:.3g} (test {test.index} of the round, confidence "
+            f"{self.confidence:g})"
         )
 
     def _check_output(self, name: str, outputs: Mapping[str, PairOutput]) -> _Rows:
@@ -330,6 +411,7 @@ class BountyEvaluator:
     def _stats(self, name: str, rows: _Rows, before: int, after: int) -> PairStats:
         state = self.splits_[name]
         n_group = len(rows.idx)
+        diff = state.row_loss[rows.idx] - rows.loss
         return PairStats(
             n_rows=state.n,
             n_group=n_group,
@@ -337,6 +419,7 @@ class BountyEvaluator:
             group_loss_after=to_float(after, n_group) if n_group else None,
             score=to_float(before - after, state.n),
             loss_before=to_float(state.loss_units, state.n),
+            score_se=_mean_se(float(diff.sum()), float(diff @ diff), state.n),
         )
 
     def _verdict(self, stats: PairStats, before: int, after: int) -> tuple[Reason, str] | None:
@@ -426,6 +509,11 @@ class BountyEvaluator:
             old_loss = state.row_loss[idx]
             if name == self.decision_split:
                 moved = idx[new_loss != old_loss]
+            step = old_loss - new_loss
+            state.step_se = _mean_se(float(step.sum()), float(step @ step), state.n)
+            old_gain, new_gain = state.base_loss[idx] - old_loss, state.base_loss[idx] - new_loss
+            state.gain_sum += float(new_gain.sum() - old_gain.sum())
+            state.gain_squares += float(new_gain @ new_gain - old_gain @ old_gain)
             state.pred[idx] = preds[name]
             state.row_loss[idx] = new_loss
             state.loss_units += self._units(new_loss) - self._units(old_loss)
@@ -446,7 +534,20 @@ class BountyEvaluator:
 
     def _new_version(self, kind: Literal["patch", "pointer"], key: str, target: int | None) -> int:
         version = len(self.versions_)
-        self.versions_.append(VersionInfo(version, kind, key, target, self._mean_loss()))
+        self.versions_.append(
+            VersionInfo(
+                version,
+                kind,
+                key,
+                target,
+                self._mean_loss(),
+                {name: st.step_se for name, st in self.splits_.items()},
+                {
+                    name: _mean_se(st.gain_sum, st.gain_squares, st.n)
+                    for name, st in self.splits_.items()
+                },
+            )
+        )
         return version
 
     def _mean_loss(self) -> dict[str, float]:
@@ -455,6 +556,14 @@ class BountyEvaluator:
     def group_loss(self, group: AcceptedGroup) -> tuple[float, float]:
         """A group's current and best mean loss on the decision split."""
         return to_float(group.loss_units, group.n_rows), to_float(group.best_units, group.n_rows)
+
+
+def _mean_se(total: float, squares: float, n: int) -> float:
+    """The standard error of a mean over ``n`` rows from the sum and sum of squares."""
+    if n < 2:
+        return 0.0
+    variance = max(squares - total * total / n, 0.0) / (n - 1)
+    return float(np.sqrt(variance / n))
 
 
 def replay(

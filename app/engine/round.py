@@ -21,19 +21,38 @@ from app.engine.models import LoadedModel
 from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
 from app.engine.predictions import encode_labels, encode_predictions
 from app.engine.schema import FeatureSchema, LabelInfo, Task
+from app.engine.significance import AcceptanceTest
 
 
 @dataclass(frozen=True)
 class RoundRules:
-    """The organizer's settings that decide pairs (DESIGN.md section 2)."""
+    """The organizer's settings that decide pairs (docs/acceptance.md)."""
 
     loss: Loss = field(default_factory=Loss)
     alpha: float = 0.0
     min_group_rows: int = 1
     repair_alpha: float = 0.0
+    acceptance_test: AcceptanceTest = AcceptanceTest.THRESHOLD
+    confidence: float = 0.95
+    planned_submissions: int = 1000
+
+    def evaluator(self, decision_split: str = "holdout", **overrides: int) -> BountyEvaluator:
+        """An unfitted evaluator that decides by these rules (``overrides``: e.g. a local
+        check's own ``min_group_rows``)."""
+        settings = {"min_group_rows": self.min_group_rows, **overrides}
+        return BountyEvaluator(
+            self.loss,
+            alpha=self.alpha,
+            min_group_rows=settings["min_group_rows"],
+            repair_alpha=self.repair_alpha,
+            decision_split=decision_split,
+            acceptance_test=self.acceptance_test,
+            confidence=self.confidence,
+            planned_submissions=self.planned_submissions,
+        )
 
     @classmethod
-    def for_task(cls, task: Task, **settings: float) -> RoundRules:
+    def for_task(cls, task: Task, **settings: object) -> RoundRules:
         """Rules with the default loss of ``task`` (0-1 error, or squared error)."""
         kind = LossKind.ZERO_ONE if task is Task.CLASSIFICATION else LossKind.SQUARED
         return cls(Loss(kind), **settings)  # type: ignore[arg-type]
@@ -91,13 +110,7 @@ class BountyRound:
             name: encode_predictions(base_model.predict(x), len(x), schema.label)
             for name, x in self.features.items()
         }
-        self.evaluator = BountyEvaluator(
-            rules.loss,
-            alpha=rules.alpha,
-            min_group_rows=rules.min_group_rows,
-            repair_alpha=rules.repair_alpha,
-            decision_split=decision_split,
-        ).fit(labels, base)
+        self.evaluator = rules.evaluator(decision_split).fit(labels, base)
         self.model = PointerDecisionList(base_model, schema.label)
         self.submissions: list[Submission] = []
         self.accepted: dict[str, Submission] = {}

@@ -2,7 +2,10 @@
 
 Deliberately naive and independent of app.engine.decision (it shares only the per-row loss):
 versions are rebuilt from f0 and the nodes every time, and sums are exact rational arithmetic
-(``fractions.Fraction``). It is the specification the fast engine is checked against.
+(``fractions.Fraction``). It is the specification the fast engine is checked against. With the
+significance rule it also shares the paired test itself (``paired_test``), whose own
+correctness is checked against scipy in test_significance.py: what is checked here is which
+rows it is given and at which place in the round.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from app.engine.losses import Loss
+from app.engine.significance import AcceptanceTest, Spending, paired_test
 
 
 def exact(values: np.ndarray) -> Fraction:
@@ -59,10 +63,15 @@ class ReferenceRound:
         min_group_rows: int,
         repair_alpha: float,
         decision_split: str = "holdout",
+        acceptance_test: AcceptanceTest = AcceptanceTest.THRESHOLD,
+        spending: Spending | None = None,
     ) -> None:
         self.loss, self.y, self.base = loss, y, base
         self.alpha, self.min_group_rows, self.repair_alpha = alpha, min_group_rows, repair_alpha
         self.split = decision_split
+        self.acceptance_test = acceptance_test
+        self.spending = spending or Spending()
+        self.tested = 0
         self.nodes: list[RefNode] = []
         self.accepted: list[tuple[str, dict[str, np.ndarray], int]] = []  # key, masks, version
 
@@ -101,6 +110,7 @@ class ReferenceRound:
         n = len(y)
         head = self.predict(len(self.nodes), self.split)
         mask, q = masks[self.split], preds[self.split]
+        self.tested += 1
         gain = exact(self.loss(head, y)[mask]) - exact(self.loss(q, y[mask]))
         score = float(gain / n)
         loss_now = float(self.head_loss(self.split))
@@ -110,6 +120,17 @@ class ReferenceRound:
             return RefDecision("rejected", "no_improvement", score, None, [], loss_now)
         if gain / n < Fraction(repr(self.alpha)):
             return RefDecision("rejected", "below_threshold", score, None, [], loss_now)
+        if self.acceptance_test is AcceptanceTest.SIGNIFICANCE:
+            level = self.spending.level(self.tested)
+            test = paired_test(
+                self.loss.kind,
+                self.loss(head, y)[mask],
+                self.loss(q, y[mask]),
+                index=self.tested,
+                level=level,
+            )
+            if not test.significant:
+                return RefDecision("rejected", "not_significant", score, None, [], loss_now)
         self.nodes.append(RefNode("patch", key, masks, preds, None))
         version = len(self.nodes)
         self.accepted.append((key, masks, version))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from app.engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
 from app.engine.errors import EngineError
 from app.engine.losses import Loss, LossKind
+from app.engine.significance import AcceptanceTest, Spending
 from app.rounds.schemas import AlphaMeaning
 from tests.engine.reference import ReferenceRound
 
@@ -22,12 +24,27 @@ def _outputs(masks: dict[str, np.ndarray], preds: dict[str, np.ndarray]) -> dict
     return {s: PairOutput(masks[s], preds[s]) for s in masks}
 
 
-def _evaluator(loss: Loss, **params: float) -> BountyEvaluator:
+def _evaluator(loss: Loss, **params: Any) -> BountyEvaluator:
     return BountyEvaluator(
         loss,
         alpha=params.get("alpha", 0.0),
         min_group_rows=int(params.get("min_group_rows", 1)),
         repair_alpha=params.get("repair_alpha", 0.0),
+        acceptance_test=params.get("acceptance_test", AcceptanceTest.THRESHOLD),
+        planned_submissions=params.get("planned_submissions", 1000),
+    )
+
+
+def _reference(loss: Loss, y: dict, base: dict, **params: Any) -> ReferenceRound:
+    return ReferenceRound(
+        loss,
+        y,
+        base,
+        alpha=params["alpha"],
+        min_group_rows=params["min_group_rows"],
+        repair_alpha=params["repair_alpha"],
+        acceptance_test=params.get("acceptance_test", AcceptanceTest.THRESHOLD),
+        spending=Spending(planned=params.get("planned_submissions", 1000)),
     )
 
 
@@ -80,6 +97,9 @@ def rounds(draw: st.DrawFn) -> dict:
         "alpha": draw(st.sampled_from([0.0, 0.01, 0.05])),
         "min_group_rows": draw(st.integers(1, 4)),
         "repair_alpha": draw(st.sampled_from([0.0, 0.005, 0.03])),
+        # Few planned submissions make the first levels generous enough for tiny groups to pass.
+        "acceptance_test": draw(st.sampled_from(list(AcceptanceTest))),
+        "planned_submissions": draw(st.sampled_from([1, 5])),
     }
     return make_round(kind, clip, seed, sizes, n_classes, n_pairs, params)
 
@@ -103,7 +123,7 @@ TINY_REPAIR = make_round(
 def test_matches_brute_force_reference(case: dict) -> None:
     loss, y, base, params = case["loss"], case["y"], case["base"], case["params"]
     fast = _evaluator(loss, **params).fit(y, base)
-    ref = ReferenceRound(loss, y, base, **params)
+    ref = _reference(loss, y, base, **params)
     for key, masks, preds in case["pairs"]:
         got = fast.decide(key, _outputs(masks, preds))
         want = ref.decide(key, masks, preds)
@@ -154,7 +174,7 @@ def test_matches_brute_force_reference(case: dict) -> None:
 def test_guarantees_hold_after_every_decision(case: dict) -> None:
     loss, y, base, params = case["loss"], case["y"], case["base"], case["params"]
     fast = _evaluator(loss, **params).fit(y, base)
-    ref = ReferenceRound(loss, y, base, **params)
+    ref = _reference(loss, y, base, **params)
     n = len(y["holdout"])
     for key, masks, preds in case["pairs"]:
         before = ref.head_loss("holdout")
