@@ -26,6 +26,7 @@ from app.leaderboard.schemas import (
 )
 from app.rounds.models import Disclosure
 from app.rounds.service import require_organizer_of, visible_round
+from app.submissions.disclosure import holdout_mean_step
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
@@ -57,23 +58,30 @@ async def leaderboard(
 def _board(session: Session, view: service.Viewer) -> LeaderboardOut:
     by_improvement = view.disclosure != Disclosure.NONE
     teams = service.standings(session, view.round, view.cutoff)
+    shown = {s.team_id: view.holdout(s.improvement) for s in teams}
+
+    def key(s: service.Standing) -> tuple[float, ...]:
+        # The figure as shown, then the count: never an order the shown figures do not tell.
+        return (shown[s.team_id] or 0.0, s.accepted) if by_improvement else (s.accepted,)
+
     entries = [
         LeaderboardEntry(
             rank=rank,
             team_id=s.team_id,
             team=s.team,
-            improvement=view.holdout(s.improvement),
+            improvement=shown[s.team_id],
             accepted=s.accepted,
             submissions=s.submissions,
             last_improvement_at=s.last_improvement_at,
         )
-        for rank, s in service.ranked(teams, by_improvement=by_improvement)
+        for rank, s in service.ranked(teams, key)
     ]
     return LeaderboardOut(
         round=view.round.slug,
         disclosure=view.disclosure,
         as_of=view.as_of,
         ranked_by="improvement" if by_improvement else "accepted",
+        resolution=holdout_mean_step(view.round, view.disclosure),
         entries=entries,
     )
 

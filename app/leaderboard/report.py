@@ -1,9 +1,14 @@
 """The closing report: base vs final model on the holdout and the sealed test split, each team's
-contribution replayed on test (the private leaderboard), and per-group losses."""
+contribution replayed on test (the private leaderboard), per-group losses, and every version's
+change on both splits. Test-split changes carry 95% intervals (docs/acceptance.md, "What the
+figures mean on fresh data"): a change whose interval lies below zero made the model worse on
+data no decision saw."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -14,6 +19,23 @@ from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission
 from app.teams.models import Team
 
+Z_95 = 1.959963984540054
+"""The standard normal quantile of a two-sided 95% interval."""
+
+
+class Interval(BaseModel):
+    """A 95% confidence interval (normal approximation, from the per-row loss differences)."""
+
+    low: float = Field(examples=[0.0211])
+    high: float = Field(examples=[0.0477])
+
+    @classmethod
+    def around(cls, value: float | None, se: float | None) -> Interval | None:
+        """``value`` plus or minus 1.96 standard errors (None if either is unknown)."""
+        if value is None or se is None:
+            return None
+        return cls(low=value - Z_95 * se, high=value + Z_95 * se)
+
 
 class SplitLoss(BaseModel):
     """Mean loss of the base and of the final model on one split."""
@@ -21,6 +43,9 @@ class SplitLoss(BaseModel):
     base: float | None = Field(examples=[0.1523])
     final: float | None = Field(examples=[0.1098])
     improvement: float | None = Field(examples=[0.0425])
+    improvement_interval: Interval | None = Field(
+        default=None, description="95% interval of the improvement as an estimate on new data."
+    )
 
 
 class TeamContribution(BaseModel):
@@ -43,6 +68,37 @@ class GroupLoss(BaseModel):
     holdout_after: float | None = Field(examples=[0.1432])
     test_before: float | None = Field(examples=[0.2201])
     test_after: float | None = Field(examples=[0.1538])
+    holdout_score: float | None = Field(
+        default=None,
+        description="The pair's score on the holdout (what accepted it).",
+        examples=[0.0073],
+    )
+    test_score: float | None = Field(
+        default=None, description="The same score on the sealed test split.", examples=[0.0061]
+    )
+    test_score_interval: Interval | None = Field(default=None)
+    worse_on_test: bool | None = Field(
+        default=None,
+        description="Whether the pair made the model worse on test beyond its 95% interval.",
+        examples=[False],
+    )
+
+
+class VersionChange(BaseModel):
+    """One model version: what its node changed on the holdout and on the sealed test split."""
+
+    version: int = Field(examples=[3])
+    kind: str = Field(description="base, patch or pointer.", examples=["patch"])
+    submission_id: int | None = Field(examples=[42])
+    holdout_loss: float = Field(examples=[0.1431])
+    test_loss: float | None = Field(examples=[0.1502])
+    holdout_change: float | None = Field(
+        description="Loss of the previous version minus this one's, on the holdout (positive: "
+        "better).",
+        examples=[0.0073],
+    )
+    test_change: float | None = Field(examples=[0.0061])
+    test_change_interval: Interval | None = Field(default=None)
 
 
 class ClosingReport(BaseModel):
@@ -59,11 +115,39 @@ class ClosingReport(BaseModel):
     )
     teams: list[TeamContribution]
     groups: list[GroupLoss]
+    versions: list[VersionChange]
 
 
-def _split(base: float | None, final: float | None) -> SplitLoss:
+def _split(base: float | None, final: float | None, se: float | None) -> SplitLoss:
     gain = base - final if base is not None and final is not None else None
-    return SplitLoss(base=base, final=final, improvement=gain)
+    return SplitLoss(
+        base=base, final=final, improvement=gain, improvement_interval=Interval.around(gain, se)
+    )
+
+
+def _se(version: ModelVersion, since: str, split: str) -> float | None:
+    """A version's standard error of its change since the previous version or the base."""
+    return ((version.standard_errors or {}).get(since) or {}).get(split)
+
+
+def _change(before: float | None, after: float | None) -> float | None:
+    return before - after if before is not None and after is not None else None
+
+
+def _version_changes(versions: Sequence[ModelVersion]) -> list[VersionChange]:
+    return [
+        VersionChange(
+            version=v.version,
+            kind=v.kind,
+            submission_id=v.submission_id,
+            holdout_loss=v.holdout_loss,
+            test_loss=v.test_loss,
+            holdout_change=_change(prev.holdout_loss, v.holdout_loss),
+            test_change=(change := _change(prev.test_loss, v.test_loss)),
+            test_change_interval=Interval.around(change, _se(v, "step", "test")),
+        )
+        for prev, v in pairwise(versions)
+    ]
 
 
 def _stat(sub: Submission, split: str, key: str) -> Any:
@@ -85,10 +169,10 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
     ).all()
     if versions:
         base, head = versions[0], versions[-1]
-        holdout = _split(base.holdout_loss, head.holdout_loss)
-        test = _split(base.test_loss, head.test_loss)
+        holdout = _split(base.holdout_loss, head.holdout_loss, _se(head, "base", "holdout"))
+        test = _split(base.test_loss, head.test_loss, _se(head, "base", "test"))
     else:
-        holdout = test = _split(None, None)
+        holdout = test = _split(None, None, None)
     rows = session.execute(
         select(Submission, Team.name)
         .join(Team, Team.id == Submission.team_id)
@@ -108,6 +192,7 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
         if test_score is not None:
             entry["test"] += test_score
             entry["has_test"] = True
+        test_interval = Interval.around(test_score, _stat(sub, "test", "score_se"))
         groups.append(
             GroupLoss(
                 submission_id=sub.id,
@@ -117,6 +202,10 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
                 holdout_after=_stat(sub, "holdout", "group_loss_after"),
                 test_before=_stat(sub, "test", "group_loss_before"),
                 test_after=_stat(sub, "test", "group_loss_after"),
+                holdout_score=sub.score,
+                test_score=test_score,
+                test_score_interval=test_interval,
+                worse_on_test=None if test_interval is None else test_interval.high < 0,
             )
         )
     teams = sorted(
@@ -147,4 +236,5 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
         overfitting_gap=gap,
         teams=teams,
         groups=groups,
+        versions=_version_changes(versions),
     )

@@ -63,9 +63,18 @@ class LeaderboardOut(BoardMeta):
     """The round's leaderboard."""
 
     ranked_by: Literal["improvement", "accepted"] = Field(
-        description="improvement (then earliest last improvement), or, when holdout numbers are "
-        "not disclosed, accepted submissions (then earliest last improvement).",
+        description="improvement: by the improvement as shown to this caller, then accepted "
+        "submissions; or, when holdout numbers are not disclosed, accepted submissions. Teams "
+        "equal on those share a rank (listed by earliest last improvement), so ranks never "
+        "tell an order the shown figures hide.",
         examples=["improvement"],
+    )
+    resolution: float | None = Field(
+        default=None,
+        description="The step holdout means are rounded to for this caller (rounded "
+        "disclosure, bounded loss); an improvement shown as 0 with accepted submissions is "
+        "positive but below it. Null when figures are exact or hidden.",
+        examples=[0.01],
     )
     entries: list[LeaderboardEntry]
 

@@ -176,19 +176,26 @@ def standings(session: Session, round: Round, cutoff: Cutoff | None) -> list[Sta
     ]
 
 
-def ranked(teams: list[Standing], *, by_improvement: bool) -> list[tuple[int | None, Standing]]:
-    """Teams with an accepted submission ranked (earliest last improvement breaks ties), then
-    the others unranked, by name."""
+def ranked(
+    teams: list[Standing], key: Callable[[Standing], tuple[float, ...]]
+) -> list[tuple[int | None, Standing]]:
+    """Teams with an accepted submission ranked by ``key`` (higher first), then the others
+    unranked, by name. Teams with equal keys share a rank (1, 1, 3): ranks say no more than
+    the figures shown, so a rounded improvement never reveals the order it hides. Within a
+    tie, the earliest last improvement is listed first."""
 
-    def key(s: Standing) -> tuple[float, datetime, int]:
-        first = -s.improvement if by_improvement else -float(s.accepted)
-        return first, s.last_improvement_at or _NEVER, s.team_id
+    def order(s: Standing) -> tuple[tuple[float, ...], datetime, int]:
+        return tuple(-k for k in key(s)), s.last_improvement_at or _NEVER, s.team_id
 
-    scoring = sorted((s for s in teams if s.accepted > 0), key=key)
+    scoring = sorted((s for s in teams if s.accepted > 0), key=order)
+    out: list[tuple[int | None, Standing]] = []
+    for position, standing in enumerate(scoring, start=1):
+        tied = out and key(out[-1][1]) == key(standing)
+        out.append((out[-1][0] if tied else position, standing))
     others = sorted(
         (s for s in teams if s.accepted == 0), key=lambda s: (s.team.casefold(), s.team_id)
     )
-    return [(i, s) for i, s in enumerate(scoring, start=1)] + [(None, s) for s in others]
+    return out + [(None, s) for s in others]
 
 
 # --------------------------------------------------------------------------- history and groups

@@ -30,6 +30,7 @@ from app.core.audit import AuditEvent
 from app.core.db import Base, UTCDateTime, utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore, file_sha256
+from app.engine.significance import AcceptanceTest
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.service import base_version
 from app.submissions.models import Submission, SubmissionStatus
@@ -206,6 +207,8 @@ def _store_blobs(
 def _new_round(session: Session, data: Mapping[str, Any], user: User, slug: str | None) -> Round:
     fields = _fields(Round, data, _ROUND_LOCAL)
     fields["slug"] = slug or fields.get("slug")
+    # Archives from before the significance rule were decided by the threshold rule.
+    fields.setdefault("acceptance_test", AcceptanceTest.THRESHOLD.value)
     if session.scalar(select(Round.id).where(Round.slug == fields["slug"])) is not None:
         raise Problem(
             409, "slug-taken", f"a round {fields['slug']!r} exists here; import it under a new slug"
@@ -222,6 +225,20 @@ def _comparable(sub: Mapping[str, Any], ids: Mapping[int, int]) -> dict[str, Any
     for repair in (verdict or {}).get("repairs", []):
         repair["submission_id"] = ids.get(repair["submission_id"])
     return {key: sub.get(key) for key in _VERDICT[:-1]} | {"verdict": verdict}
+
+
+def _as_archived(replayed: Any, archived: Any) -> Any:
+    """``replayed`` with only the keys ``archived`` has, at every depth: an archive from an
+    older version lacks the figures verdicts gained since, and what it has must still match."""
+    if isinstance(replayed, dict) and isinstance(archived, dict):
+        return {
+            key: _as_archived(value, archived[key])
+            for key, value in replayed.items()
+            if key in archived
+        }
+    if isinstance(replayed, list) and isinstance(archived, list) and len(replayed) == len(archived):
+        return [_as_archived(r, a) for r, a in zip(replayed, archived, strict=True)]
+    return replayed
 
 
 def _version_rows(
@@ -324,7 +341,7 @@ def _check_reproduced(
             continue
         sub = new[ids[data["id"]]]
         want = _comparable(data, ids)
-        got = {key: getattr(sub, key) for key in _VERDICT}
+        got = _as_archived({key: getattr(sub, key) for key in _VERDICT}, want)
         if want != got:
             raise _bad(
                 f"submission {data['id']} replays as {got['outcome']}/{got['reason']} "

@@ -21,9 +21,11 @@ from app.core.storage import ArtifactStore
 from app.core.uploads import CHUNK, safe_name, spool
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema
+from app.engine.significance import AcceptanceTest
 from app.rounds import service
-from app.rounds.models import ModelVersion, Round
+from app.rounds.models import Disclosure, ModelVersion, Round
 from app.rounds.schemas import (
+    AcceptanceOut,
     AlphaMeaning,
     BaseModelOut,
     DataOut,
@@ -52,6 +54,9 @@ def _rules_out(round: Round) -> RulesOut:
         alpha=round.alpha,
         min_group_rows=round.min_group_rows,
         repair_alpha=round.repair_alpha,
+        acceptance_test=AcceptanceTest(round.acceptance_test),
+        confidence=round.confidence,
+        planned_submissions=round.planned_submissions,
         daily_quota=round.daily_quota,
         disclosure=round.disclosure,
         max_team_size=round.max_team_size,
@@ -107,6 +112,13 @@ def round_out(round: Round, user: User | None) -> RoundOut:
         data=_data_out(round, service.is_organizer_of(round, user)),
         base_model=_base_model_out(round),
         alpha_meaning=_alpha_meaning(round),
+        acceptance=AcceptanceOut.build(
+            AcceptanceTest(round.acceptance_test),
+            loss=LossKind(round.loss_kind),
+            confidence=round.confidence,
+            planned=round.planned_submissions,
+            disclosure=Disclosure(round.disclosure),
+        ),
         head_version=round.head_version,
     )
 

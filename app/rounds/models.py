@@ -50,6 +50,13 @@ class Round(Base):
     alpha: Mapped[float] = mapped_column(Float, default=0.0)
     min_group_rows: Mapped[int] = mapped_column(default=1)
     repair_alpha: Mapped[float] = mapped_column(Float, default=0.0)
+    # How an improvement is judged enough (docs/acceptance.md). Rounds made before the
+    # significance rule existed keep the threshold rule they were decided by.
+    acceptance_test: Mapped[str] = mapped_column(
+        String(20), default="significance", server_default="threshold"
+    )
+    confidence: Mapped[float] = mapped_column(Float, default=0.95, server_default="0.95")
+    planned_submissions: Mapped[int] = mapped_column(default=1000, server_default="1000")
     daily_quota: Mapped[int] = mapped_column(default=10)
     disclosure: Mapped[Disclosure] = mapped_column(String(20), default=Disclosure.ROUNDED)
     max_team_size: Mapped[int] = mapped_column(default=5)
@@ -94,6 +101,9 @@ class ModelVersion(Base):
     holdout_loss: Mapped[float] = mapped_column(Float)
     train_loss: Mapped[float] = mapped_column(Float)
     test_loss: Mapped[float | None] = mapped_column(Float, default=None)
+    # Per split, the standard errors of the loss change from the previous version ("step") and
+    # from the base model ("base"), so reports can show intervals (null for older versions).
+    standard_errors: Mapped[dict[str, dict[str, float]] | None] = mapped_column(JSON, default=None)
     # The version's predictions on the public train split (an .npz artifact of label codes),
     # which participants download to check pairs locally; null for a patch a repair followed.
     train_predictions_sha: Mapped[str | None] = mapped_column(String(64), default=None)

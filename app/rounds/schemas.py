@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema, Task
+from app.engine.significance import AcceptanceTest, Spending, method_for
 from app.rounds.models import Disclosure, RoundStatus
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
@@ -85,6 +86,42 @@ RepairAlpha = Annotated[
         examples=[0.0005],
     ),
 ]
+AcceptanceTestField = Annotated[
+    AcceptanceTest,
+    Field(
+        description=(
+            "How an improvement is judged enough. significance (default): the pair must also "
+            "pass a one-sided paired test on its group's holdout rows (exact sign test for "
+            "zero_one, paired t-test otherwise), at a level that spends the round's error "
+            "budget, 1 - confidence, over its submissions; an accepted pair then improves the "
+            "model on its group with at least that confidence. threshold: any exact holdout "
+            "improvement of at least alpha (no claim about fresh data)."
+        ),
+        examples=["significance"],
+    ),
+]
+Confidence = Annotated[
+    float,
+    Field(
+        ge=0.5,
+        lt=1,
+        allow_inf_nan=False,
+        description="significance only: the chance that no accepted pair of the round is "
+        "noise (its error budget is 1 - confidence).",
+        examples=[0.95],
+    ),
+]
+PlannedSubmissions = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=10_000_000,
+        description="significance only: how many submissions the round expects. The first "
+        "ones are tested at about (1 - confidence) / planned each; later ones at quickly "
+        "smaller levels, so the budget holds however many come.",
+        examples=[1000],
+    ),
+]
 DailyQuota = Annotated[
     int,
     Field(
@@ -101,8 +138,10 @@ DisclosureField = Annotated[
             "What participants learn from the holdout. rounded (default): the outcome and one "
             "reason, not_accepted, for every rejection; holdout numbers for accepted pairs only, "
             "rounded to a step no finer than their sampling error. exact (classroom mode): the "
-            "engine's reason (group_too_small, no_improvement, below_threshold) and exact "
-            "holdout numbers for accepted pairs; it lets a participant learn holdout labels. "
+            "engine's reason (group_too_small, no_improvement, below_threshold, "
+            "not_significant) and exact holdout numbers for accepted pairs; it lets a "
+            "participant learn holdout labels and voids the significance guarantee for "
+            "pairs built from those answers. "
             "none: as rounded, with no holdout numbers at all. Organizers always see everything "
             "exactly; train-split statistics are always shown."
         ),
@@ -120,6 +159,9 @@ RULE_FIELDS = frozenset(
         "alpha",
         "min_group_rows",
         "repair_alpha",
+        "acceptance_test",
+        "confidence",
+        "planned_submissions",
         "daily_quota",
         "disclosure",
         "max_team_size",
@@ -176,6 +218,9 @@ class RoundCreate(BaseModel):
     alpha: Alpha = 0.002
     min_group_rows: MinGroupRows = 30
     repair_alpha: RepairAlpha = 0.0
+    acceptance_test: AcceptanceTestField = AcceptanceTest.SIGNIFICANCE
+    confidence: Confidence = 0.95
+    planned_submissions: PlannedSubmissions = 1000
     daily_quota: DailyQuota = 10
     disclosure: DisclosureField = Disclosure.ROUNDED
     max_team_size: MaxTeamSize = 5
@@ -208,6 +253,9 @@ class RoundUpdate(BaseModel):
     alpha: Alpha | None = None
     min_group_rows: MinGroupRows | None = None
     repair_alpha: RepairAlpha | None = None
+    acceptance_test: AcceptanceTestField | None = None
+    confidence: Confidence | None = None
+    planned_submissions: PlannedSubmissions | None = None
     daily_quota: DailyQuota | None = None
     disclosure: DisclosureField | None = None
     max_team_size: MaxTeamSize | None = None
@@ -237,6 +285,9 @@ class RulesOut(BaseModel):
     alpha: float = Field(examples=[0.002])
     min_group_rows: int = Field(examples=[30])
     repair_alpha: float = Field(examples=[0.0])
+    acceptance_test: AcceptanceTest = Field(examples=["significance"])
+    confidence: float = Field(examples=[0.95])
+    planned_submissions: int = Field(examples=[1000])
     daily_quota: int = Field(examples=[10])
     disclosure: Disclosure = Field(examples=["rounded"])
     max_team_size: int = Field(examples=[5])
@@ -297,6 +348,90 @@ class AlphaMeaning(BaseModel):
         )
 
 
+class AcceptanceOut(BaseModel):
+    """What an accepted pair means on this round, in plain words and in numbers."""
+
+    test: AcceptanceTest = Field(examples=["significance"])
+    method: str | None = Field(
+        description="significance only: sign (exact sign test, zero_one) or t (paired "
+        "t-test, squared and absolute loss).",
+        examples=["sign"],
+    )
+    confidence: float | None = Field(examples=[0.95])
+    first_level: float | None = Field(
+        description="The significance level of the round's first tested pair.",
+        examples=[4.995e-05],
+    )
+    planned_level: float | None = Field(
+        description="The level of the last planned submission (later ones: smaller).",
+        examples=[1.2506e-05],
+    )
+    guarantee: str = Field(
+        examples=["An accepted pair improves the model on its group with at least 95% confidence."]
+    )
+    details: str = Field(
+        examples=["Each pair is tested against the current model on its group's holdout rows ..."]
+    )
+
+    @classmethod
+    def build(
+        cls,
+        test: AcceptanceTest,
+        *,
+        loss: LossKind,
+        confidence: float,
+        planned: int,
+        disclosure: Disclosure,
+    ) -> Self:
+        """The explanation for these settings."""
+        if test is AcceptanceTest.THRESHOLD:
+            return cls(
+                test=test,
+                method=None,
+                confidence=None,
+                first_level=None,
+                planned_level=None,
+                guarantee="An accepted pair lowered the loss on the holdout by at least the "
+                "round's threshold; the round makes no statistical claim that it improves the "
+                "model on new data.",
+                details="With a small holdout and many submissions, some accepted pairs may "
+                "be noise: check the closing report's test-split figures.",
+            )
+        spending = Spending(confidence, planned)
+        method = method_for(loss)
+        how = (
+            "an exact sign test on the rows where exactly one of the two is right"
+            if method.value == "sign"
+            else "a one-sided paired t-test on the per-row loss differences"
+        )
+        percent = f"{confidence * 100:g}%"
+        details = (
+            f"Each pair is tested against the current model on its group's holdout rows "
+            f"({how}). The round's {100 - confidence * 100:g}% error budget is spread over its "
+            f"submissions: the first is tested at level {spending.level(1):.2g}, the "
+            f"{planned}th at {spending.level(planned):.2g}, later ones at smaller levels, so "
+            f"the chance that any accepted pair of the whole round does not truly improve its "
+            f"group is at most {100 - confidence * 100:g}%. The pair must also lower the "
+            f"holdout loss by at least alpha, on a group of at least min_group_rows rows."
+        )
+        if disclosure == Disclosure.EXACT:
+            details += (
+                " This round discloses exact holdout figures (classroom mode): pairs built "
+                "from those answers can overfit the holdout, and the guarantee does not cover "
+                "them."
+            )
+        return cls(
+            test=test,
+            method=method.value,
+            confidence=confidence,
+            first_level=spending.level(1),
+            planned_level=spending.level(planned),
+            guarantee=f"An accepted pair improves the model on its group with at least "
+            f"{percent} confidence.",
+            details=details,
+        )
+
+
 class DataOut(BaseModel):
     """The round's data: its label and split sizes (never holdout or test contents)."""
 
@@ -343,6 +478,9 @@ class RoundOut(BaseModel):
     data: DataOut | None = Field(description="Null until the organizer uploads a dataset.")
     base_model: BaseModelOut | None = Field(description="Null until a base model is set.")
     alpha_meaning: AlphaMeaning | None = Field(description="Null until there is data.")
+    acceptance: AcceptanceOut = Field(
+        description="What an accepted pair means on this round (its guarantee)."
+    )
     head_version: int = Field(
         description="The newest model version (0: the base model).", examples=[4]
     )

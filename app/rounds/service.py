@@ -34,6 +34,7 @@ from app.engine.models import LoadedModel, dump_sklearn_model, load_model
 from app.engine.predictions import encode_predictions
 from app.engine.round import BountyRound, RoundRules
 from app.engine.schema import FeatureSchema, Task
+from app.engine.significance import AcceptanceTest
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.schemas import (
     RULE_FIELDS,
@@ -135,6 +136,9 @@ def round_rules(round: Round) -> RoundRules:
         alpha=round.alpha,
         min_group_rows=round.min_group_rows,
         repair_alpha=round.repair_alpha,
+        acceptance_test=AcceptanceTest(round.acceptance_test),
+        confidence=round.confidence,
+        planned_submissions=round.planned_submissions,
     )
 
 

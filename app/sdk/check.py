@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from app.engine.data import label_values, prepare_features
-from app.engine.decision import BountyEvaluator, Decision, PairStats
+from app.engine.decision import Decision, PairStats
 from app.engine.errors import EngineError
 from app.engine.groups import Group
 from app.engine.losses import Loss
@@ -90,13 +90,7 @@ def check_pair(
     n_train = len(features)
     # The group must be expected to have min_group_rows holdout rows: scale the rule to train.
     train_min = max(1, math.ceil(rules.min_group_rows * n_train / max(n_holdout, 1)))
-    evaluator = BountyEvaluator(
-        rules.loss,
-        alpha=rules.alpha,
-        min_group_rows=train_min,
-        repair_alpha=rules.repair_alpha,
-        decision_split="train",
-    )
+    evaluator = rules.evaluator("train", min_group_rows=train_min)
     labels = encode_labels(label_values(train, schema), schema.label)
     current = encode_predictions(np.asarray(current_predictions), n_train, schema.label)
     evaluator.fit({"train": labels}, {"train": current})

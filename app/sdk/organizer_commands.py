@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rich.table import Table
 
 from app.engine.datasets.synthetic import MAX_PLANTED, make_synthetic
+from app.leaderboard.report import Interval
 from app.rounds.schemas import RoundCreate
 from app.sdk.cli import ExitCode, JsonOption, connected, data_app, emit, fail, out, round_app
 
@@ -185,9 +186,20 @@ def report(slug: Slug, as_json: JsonOption = False) -> None:
         found = client.report(slug)
 
     def tables() -> None:
-        losses = Table("split", "base", "final", "improvement", title=f"{slug} ({found.status})")
+        losses = Table(
+            "split",
+            "base",
+            "final",
+            "improvement",
+            "95% interval",
+            title=f"{slug} ({found.status})",
+        )
         for split, loss in (("holdout", found.holdout), ("test", found.test)):
-            losses.add_row(split, *(_number(x) for x in (loss.base, loss.final, loss.improvement)))
+            losses.add_row(
+                split,
+                *(_number(x) for x in (loss.base, loss.final, loss.improvement)),
+                _interval(loss.improvement_interval),
+            )
         out.print(losses)
         out.print(f"overfitting gap: {_number(found.overfitting_gap)}")
         teams = Table("team", "accepted", "holdout improvement", "test improvement")
@@ -196,8 +208,22 @@ def report(slug: Slug, as_json: JsonOption = False) -> None:
                 t.team, str(t.accepted), _number(t.holdout_improvement), _number(t.test_improvement)
             )
         out.print(teams)
+        changes = Table("version", "node", "submission", "holdout change", "test change [95%]")
+        for v in found.versions:
+            changes.add_row(
+                str(v.version),
+                v.kind,
+                str(v.submission_id or "-"),
+                _number(v.holdout_change),
+                f"{_number(v.test_change)} {_interval(v.test_change_interval)}",
+            )
+        out.print(changes)
 
     emit(found, as_json, tables)
+
+
+def _interval(interval: Interval | None) -> str:
+    return "-" if interval is None else f"[{_number(interval.low)}, {_number(interval.high)}]"
 
 
 def archive(

@@ -6,7 +6,8 @@ down a holdout label:
 * ``exact`` (classroom mode): the engine's reason, and the exact holdout numbers of accepted
   submissions.
 * ``rounded`` (the default) and ``none``: one reason, ``not_accepted``, for every rejection. The
-  engine's three (group too small, no improvement, below the threshold) would tell the sign of a
+  engine's four (group too small, no improvement, below the threshold, not significant) would
+  tell the sign of a
   probe row's loss change, or whether a rule's holdout rows reach the minimum. Under
   ``rounded``, accepted submissions' holdout numbers are rounded to a 1-2-5 step no finer than
   their largest sampling error (a group loss on ``n_g`` rows to at least ``scale / (2 sqrt(n_g))``,
@@ -26,22 +27,29 @@ from typing import Any
 from app.engine.losses import LossKind
 from app.rounds.models import Disclosure, Round
 from app.submissions.models import Submission
-from app.submissions.schemas import RepairOut, SplitStatsOut, VerdictOut
+from app.submissions.schemas import RepairOut, SignificanceOut, SplitStatsOut, VerdictOut
 
 NOT_ACCEPTED = "not_accepted"
 """The one participant-facing reason for a rejection unless the round discloses exactly."""
 
-HIDDEN_REJECTIONS = frozenset({"group_too_small", "no_improvement", "below_threshold"})
+HIDDEN_REJECTIONS = frozenset(
+    {"group_too_small", "no_improvement", "below_threshold", "not_significant"}
+)
 """The engine's rejection reasons that only ``exact`` rounds show to participants."""
 
 _MESSAGES = {
     "group_too_small": "the group has fewer holdout rows than the round's minimum of {min_rows}",
     "no_improvement": "the model does not improve on the current model for this group",
     "below_threshold": "the improvement is below the round's threshold of {alpha:g}",
+    "not_significant": (
+        "the improvement is not large enough, for the group's size, to be credible at this "
+        "pair's significance level"
+    ),
     NOT_ACCEPTED: (
-        "not accepted: on the holdout, the group has fewer than {min_rows} rows or the pair "
-        "does not lower the loss by the round's threshold of {alpha:g}; this round does not "
-        "say which (check the pair on the public train split)"
+        "not accepted: on the holdout, the group has fewer than {min_rows} rows, or the pair "
+        "does not lower the loss by the round's threshold of {alpha:g}, or (on rounds with "
+        "the significance test) the improvement is not credible for the group's size; this "
+        "round does not say which (check the pair on the public train split)"
     ),
     "accepted": "accepted: the pair was spliced into the model",
     "disqualified": "disqualified by the organizer",
@@ -85,8 +93,20 @@ def holdout_mean(value: float | None, round_: Round, disclosure: Disclosure) -> 
         return None
     if disclosure == Disclosure.EXACT:
         return value
-    n = max(round_.n_holdout, 1)
-    return round_to_step(value, step_at_least(_scale(round_, value) / (2 * math.sqrt(n))))
+    return round_to_step(value, _mean_step(round_, _scale(round_, value)))
+
+
+def _mean_step(round_: Round, scale: float) -> float:
+    return step_at_least(scale / (2 * math.sqrt(max(round_.n_holdout, 1))))
+
+
+def holdout_mean_step(round_: Round, disclosure: Disclosure) -> float | None:
+    """The step ``holdout_mean`` rounds to under ``disclosure``, where one step fits every
+    value (rounded disclosure of a bounded loss); None otherwise."""
+    bounded = round_.loss_kind == LossKind.ZERO_ONE or round_.loss_clip is not None
+    if disclosure != Disclosure.ROUNDED or not bounded:
+        return None
+    return _mean_step(round_, _scale(round_)) or None
 
 
 def holdout_stats(
@@ -156,6 +176,7 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
         for r in (sub.verdict or {}).get("repairs", [])
     ]
     train = stats.get("train")
+    test = (sub.verdict or {}).get("test")
     return VerdictOut(
         outcome=sub.outcome,
         reason=reason,
@@ -164,4 +185,7 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
         train=None if train is None else _exact(train),
         holdout=holdout,
         repairs=repairs,
+        significance=SignificanceOut(**test)
+        if test is not None and disclosure == Disclosure.EXACT and shown_holdout
+        else None,
     )

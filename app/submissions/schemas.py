@@ -35,6 +35,24 @@ class SplitStatsOut(BaseModel):
     )
 
 
+class SignificanceOut(BaseModel):
+    """The pair's significance test on the holdout (rounds with the significance rule)."""
+
+    method: str = Field(
+        description="sign (exact sign test) or t (paired t-test).", examples=["sign"]
+    )
+    index: int = Field(
+        description="The pair's place among the round's tested pairs.", examples=[12]
+    )
+    level: float = Field(description="The significance level it was tested at.", examples=[4.9e-05])
+    p_value: float = Field(examples=[3.1e-07])
+    lower_bound: float = Field(
+        description="Lower confidence bound, at that level, on the group's mean loss reduction "
+        "per group row.",
+        examples=[0.021],
+    )
+
+
 class RepairOut(BaseModel):
     """A pointer node this submission's acceptance caused."""
 
@@ -50,8 +68,8 @@ class VerdictOut(BaseModel):
     reason: str = Field(
         description="accepted, invalid, disqualified, or why the pair was rejected: on rounds "
         "that disclose exactly (classroom mode) and for the round's organizer, "
-        "group_too_small, no_improvement or below_threshold; otherwise not_accepted, whichever "
-        "of the three it was (the difference would reveal holdout labels).",
+        "group_too_small, no_improvement, below_threshold or not_significant; otherwise "
+        "not_accepted, whichever it was (the difference would reveal holdout labels).",
         examples=["accepted"],
     )
     message: str = Field(examples=["accepted: the pair was spliced into the model"])
@@ -66,6 +84,11 @@ class VerdictOut(BaseModel):
         "round's disclosure setting, or never."
     )
     repairs: list[RepairOut] = Field(default_factory=list)
+    significance: SignificanceOut | None = Field(
+        default=None,
+        description="The significance test: for the round's organizer, and for participants "
+        "on rounds that disclose exactly (accepted pairs).",
+    )
 
 
 class SubmissionOut(BaseModel):

@@ -27,6 +27,7 @@ from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.outputs import load_outputs
 from app.worker.sandbox import Limits, PairFiles, run_sandboxed
+from app.worker.verdicts import TESTED
 
 SPLITS = ("holdout", "train", "test")
 Array = npt.NDArray[np.generic]
@@ -116,30 +117,27 @@ class RoundCache:
                     Path(tmp).unlink(missing_ok=True)
             files[split] = path
             sizes[split] = getattr(round_, f"n_{split}")
-        rules = round_rules(round_)
-        evaluator = BountyEvaluator(
-            rules.loss,
-            alpha=rules.alpha,
-            min_group_rows=rules.min_group_rows,
-            repair_alpha=rules.repair_alpha,
-        )
-        return RoundState(schema, files, sizes, evaluator)
+        return RoundState(schema, files, sizes, round_rules(round_).evaluator())
 
     def _rebuild(self, session: Session, round_: Round) -> RoundState:
         state = self.fresh(round_)
-        accepted = session.scalars(
-            select(Submission)
-            .where(Submission.round_id == round_.id, Submission.outcome == "accepted")
+        tested = session.execute(
+            select(Submission.id, Submission.outcome, Submission.outputs_sha)
+            .where(Submission.round_id == round_.id, Submission.outcome.in_(TESTED))
             .order_by(Submission.id)
-        )
-        for sub in accepted:
-            if sub.outputs_sha is None:
-                raise StateError(f"accepted submission {sub.id} has no stored outputs")
+        ).all()
+        # Only accepted pairs change the state; the rejected ones still count for the tests'
+        # places in the round, which set their significance levels.
+        for before, (sub_id, outcome, outputs_sha) in enumerate(tested):
+            if outcome != "accepted":
+                continue
+            if outputs_sha is None:
+                raise StateError(f"accepted submission {sub_id} has no stored outputs")
             decision = state.evaluator.decide(
-                str(sub.id), load_outputs(self.store, sub.outputs_sha)
+                str(sub_id), load_outputs(self.store, outputs_sha), tested_before=before
             )
             if not decision.accepted:
-                raise StateError(f"submission {sub.id} no longer replays as accepted")
+                raise StateError(f"submission {sub_id} no longer replays as accepted")
         if state.evaluator.head_version != round_.head_version:
             raise StateError(
                 f"round {round_.id} replays to version {state.evaluator.head_version}, "

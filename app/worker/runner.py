@@ -37,7 +37,7 @@ from app.worker.outputs import dump_outputs, load_outputs
 from app.worker.replay import mark_disqualified
 from app.worker.round_state import RoundCache
 from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
-from app.worker.verdicts import record_verdict, record_versions
+from app.worker.verdicts import record_verdict, record_versions, tested_before
 
 log = logging.getLogger("bounty.worker")
 
@@ -322,7 +322,11 @@ class Worker:
             decision = Decision.invalid(key, sub.eval_error or "the evaluation produced no output")
         else:
             state = self.cache.state(session, round_)
-            decision = state.evaluator.decide(key, load_outputs(self.store, sub.outputs_sha))
+            decision = state.evaluator.decide(
+                key,
+                load_outputs(self.store, sub.outputs_sha),
+                tested_before=tested_before(session, sub),
+            )
             if decision.accepted:
                 record_versions(session, self.store, round_.id, decision, state.evaluator)
                 round_.head_version = state.evaluator.head_version

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.storage import ArtifactStore
-from app.engine.decision import BountyEvaluator, Decision, PairStats
+from app.engine.decision import BountyEvaluator, Decision, PairStats, VersionInfo
+from app.engine.significance import SignificanceResult
 from app.rounds.models import ModelVersion
 from app.rounds.train_predictions import store_train_predictions
 from app.submissions.models import Submission, SubmissionStatus
@@ -37,9 +39,46 @@ def record_versions(
                 holdout_loss=info.loss["holdout"],
                 train_loss=info.loss["train"],
                 test_loss=info.loss.get("test"),
+                standard_errors=_standard_errors(info),
                 train_predictions_sha=head_sha if info is versions[-1] else None,
             )
         )
+
+
+TESTED = ("accepted", "rejected")
+"""Outcomes of the pairs that drew on the round's error budget (valid outputs, decided)."""
+
+
+def tested_before(session: Session, sub: Submission) -> int:
+    """How many of the round's pairs were tested before ``sub``: its significance test's
+    place in the round (docs/acceptance.md), counted from the stored verdicts so that every
+    worker, and every replay, gives the same pair the same level."""
+    return (
+        session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.round_id == sub.round_id,
+                Submission.id < sub.id,
+                Submission.outcome.in_(TESTED),
+            )
+        )
+        or 0
+    )
+
+
+def _standard_errors(info: VersionInfo) -> dict[str, dict[str, float]]:
+    return {"step": dict(info.step_se), "base": dict(info.base_se)}
+
+
+def _test_json(test: SignificanceResult | None) -> dict[str, Any] | None:
+    if test is None:
+        return None
+    return {
+        "method": test.method.value,
+        "index": test.index,
+        "level": test.level,
+        "p_value": test.p_value,
+        "lower_bound": test.lower_bound,
+    }
 
 
 def _stats_json(stats: PairStats) -> dict[str, Any]:
@@ -49,6 +88,7 @@ def _stats_json(stats: PairStats) -> dict[str, Any]:
         "group_loss_before": stats.group_loss_before,
         "group_loss_after": stats.group_loss_after,
         "score": stats.score,
+        "score_se": stats.score_se,
         "loss_before": stats.loss_before,
     }
 
@@ -78,4 +118,5 @@ def record_verdict(sub: Submission, decision: Decision) -> None:
         ],
         "loss_before": decision.loss_before,
         "loss_after": decision.loss_after,
+        "test": _test_json(decision.test),
     }

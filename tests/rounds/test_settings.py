@@ -113,6 +113,9 @@ def test_created_round_shows_its_rules(client: TestClient, organizer: Account) -
         disclosure="exact",
         max_team_size=2,
         opens_at="2030-01-01T12:00:00+02:00",
+        acceptance_test="significance",
+        confidence=0.9,
+        planned_submissions=250,
     )
     assert created["rules"] == {
         "loss": "absolute",
@@ -120,13 +123,56 @@ def test_created_round_shows_its_rules(client: TestClient, organizer: Account) -
         "alpha": 0.01,
         "min_group_rows": 10,
         "repair_alpha": 0.002,
+        "acceptance_test": "significance",
+        "confidence": 0.9,
+        "planned_submissions": 250,
         "daily_quota": 3,
         "disclosure": "exact",
         "max_team_size": 2,
     }
     shown = client.get(f"/api/v1/rounds/{created['slug']}", headers=organizer.headers).json()
     assert shown["opens_at"].startswith("2030-01-01T10:00:00")
+    acceptance = shown["acceptance"]
+    assert acceptance["guarantee"] == (
+        "An accepted pair improves the model on its group with at least 90% confidence."
+    )
+    assert (acceptance["method"], acceptance["confidence"]) == ("t", 0.9)
+    assert acceptance["first_level"] == pytest.approx(0.1 / 251)
+    assert acceptance["planned_level"] == pytest.approx(0.1 * 250 / (499 * 500))
+    # Exact disclosure lets answers be combined into a pair that fits the holdout: said so.
+    assert "does not cover them" in acceptance["details"]
     assert shown["organizer_id"] == organizer.id
+
+
+def test_a_new_round_decides_by_significance_and_a_threshold_round_says_it_claims_less(
+    client: TestClient, organizer: Account
+) -> None:
+    default = client.post("/api/v1/rounds", json={"title": "Defaults"}, headers=organizer.headers)
+    assert default.status_code == 201, default.text
+    rules = default.json()["rules"]
+    assert (rules["acceptance_test"], rules["confidence"], rules["planned_submissions"]) == (
+        "significance",
+        0.95,
+        1000,
+    )
+    assert default.json()["acceptance"]["method"] == "sign"
+    assert "does not cover" not in default.json()["acceptance"]["details"]
+    plain = create_round(client, organizer, title="Plain", acceptance_test="threshold")
+    assert plain["acceptance"]["confidence"] is None
+    assert "no statistical claim" in plain["acceptance"]["guarantee"]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"confidence": 1.0}, {"confidence": 0.3}, {"planned_submissions": 0}]
+)
+def test_impossible_significance_settings_are_refused(
+    client: TestClient, organizer: Account, bad: dict[str, float]
+) -> None:
+    response = client.post(
+        "/api/v1/rounds", json={"title": "Bad", **bad}, headers=organizer.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"][-1] == next(iter(bad))
 
 
 def test_listing_shows_public_rounds_and_own_drafts(

@@ -70,12 +70,17 @@ def arena(client: TestClient, session_factory: sessionmaker[Session]) -> Arena:
 
 
 def build_arena(
-    client: TestClient, session_factory: sessionmaker[Session], daily_quota: int = 5
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    daily_quota: int = 5,
+    **settings: Any,
 ) -> Arena:
-    """An open synthetic round with a one-member team, through the API."""
+    """An open synthetic round with a one-member team, through the API (``settings`` override
+    the round's creation body)."""
     organizer = account(client, session_factory, "org@example.org", Role.ORGANIZER)
     member = account(client, session_factory, "ann@example.org")
-    round_ = open_round(client, organizer, alpha=0.001, min_group_rows=10, daily_quota=daily_quota)
+    body = {"alpha": 0.001, "min_group_rows": 10, "daily_quota": daily_quota, **settings}
+    round_ = open_round(client, organizer, **body)
     slug = round_["slug"]
     team = client.post(
         f"/api/v1/rounds/{slug}/teams", json={"name": "Sleuths"}, headers=member.headers

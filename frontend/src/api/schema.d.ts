@@ -896,6 +896,53 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AcceptanceOut
+         * @description What an accepted pair means on this round, in plain words and in numbers.
+         */
+        AcceptanceOut: {
+            /** @example significance */
+            test: components["schemas"]["AcceptanceTest"];
+            /**
+             * Method
+             * @description significance only: sign (exact sign test, zero_one) or t (paired t-test, squared and absolute loss).
+             * @example sign
+             */
+            method: string | null;
+            /**
+             * Confidence
+             * @example 0.95
+             */
+            confidence: number | null;
+            /**
+             * First Level
+             * @description The significance level of the round's first tested pair.
+             * @example 0.00004995
+             */
+            first_level: number | null;
+            /**
+             * Planned Level
+             * @description The level of the last planned submission (later ones: smaller).
+             * @example 0.000012506
+             */
+            planned_level: number | null;
+            /**
+             * Guarantee
+             * @example An accepted pair improves the model on its group with at least 95% confidence.
+             */
+            guarantee: string;
+            /**
+             * Details
+             * @example Each pair is tested against the current model on its group's holdout rows ...
+             */
+            details: string;
+        };
+        /**
+         * AcceptanceTest
+         * @description How a round decides that an improvement is enough.
+         * @enum {string}
+         */
+        AcceptanceTest: "significance" | "threshold";
+        /**
          * AcceptedGroupOut
          * @description An accepted, not disqualified submission: its group and what it did to the model.
          */
@@ -1357,6 +1404,8 @@ export interface components {
             teams: components["schemas"]["TeamContribution"][];
             /** Groups */
             groups: components["schemas"]["GroupLoss"][];
+            /** Versions */
+            versions: components["schemas"]["VersionChange"][];
         };
         /**
          * DataOut
@@ -1625,6 +1674,25 @@ export interface components {
              * @example 0.1538
              */
             test_after: number | null;
+            /**
+             * Holdout Score
+             * @description The pair's score on the holdout (what accepted it).
+             * @example 0.0073
+             */
+            holdout_score?: number | null;
+            /**
+             * Test Score
+             * @description The same score on the sealed test split.
+             * @example 0.0061
+             */
+            test_score?: number | null;
+            test_score_interval?: components["schemas"]["Interval"] | null;
+            /**
+             * Worse On Test
+             * @description Whether the pair made the model worse on test beyond its 95% interval.
+             * @example false
+             */
+            worse_on_test?: boolean | null;
         };
         /**
          * GroupsOut
@@ -1737,6 +1805,22 @@ export interface components {
             train_loss: number;
         };
         /**
+         * Interval
+         * @description A 95% confidence interval (normal approximation, from the per-row loss differences).
+         */
+        Interval: {
+            /**
+             * Low
+             * @example 0.0211
+             */
+            low: number;
+            /**
+             * High
+             * @example 0.0477
+             */
+            high: number;
+        };
+        /**
          * JoinTeam
          * @description An invite code received from a member of the team.
          */
@@ -1840,11 +1924,17 @@ export interface components {
             as_of: string | null;
             /**
              * Ranked By
-             * @description improvement (then earliest last improvement), or, when holdout numbers are not disclosed, accepted submissions (then earliest last improvement).
+             * @description improvement: by the improvement as shown to this caller, then accepted submissions; or, when holdout numbers are not disclosed, accepted submissions. Teams equal on those share a rank (listed by earliest last improvement), so ranks never tell an order the shown figures hide.
              * @example improvement
              * @enum {string}
              */
             ranked_by: "improvement" | "accepted";
+            /**
+             * Resolution
+             * @description The step holdout means are rounded to for this caller (rounded disclosure, bounded loss); an improvement shown as 0 with accepted submissions is positive but below it. Null when figures are exact or hidden.
+             * @example 0.01
+             */
+            resolution?: number | null;
             /** Entries */
             entries: components["schemas"]["LeaderboardEntry"][];
         };
@@ -2116,6 +2206,26 @@ export interface components {
              */
             repair_alpha: number;
             /**
+             * @description How an improvement is judged enough. significance (default): the pair must also pass a one-sided paired test on its group's holdout rows (exact sign test for zero_one, paired t-test otherwise), at a level that spends the round's error budget, 1 - confidence, over its submissions; an accepted pair then improves the model on its group with at least that confidence. threshold: any exact holdout improvement of at least alpha (no claim about fresh data).
+             * @default significance
+             * @example significance
+             */
+            acceptance_test: components["schemas"]["AcceptanceTest"];
+            /**
+             * Confidence
+             * @description significance only: the chance that no accepted pair of the round is noise (its error budget is 1 - confidence).
+             * @default 0.95
+             * @example 0.95
+             */
+            confidence: number;
+            /**
+             * Planned Submissions
+             * @description significance only: how many submissions the round expects. The first ones are tested at about (1 - confidence) / planned each; later ones at quickly smaller levels, so the budget holds however many come.
+             * @default 1000
+             * @example 1000
+             */
+            planned_submissions: number;
+            /**
              * Daily Quota
              * @description Submissions per team per UTC day, failed ones included.
              * @default 10
@@ -2123,7 +2233,7 @@ export interface components {
              */
             daily_quota: number;
             /**
-             * @description What participants learn from the holdout. rounded (default): the outcome and one reason, not_accepted, for every rejection; holdout numbers for accepted pairs only, rounded to a step no finer than their sampling error. exact (classroom mode): the engine's reason (group_too_small, no_improvement, below_threshold) and exact holdout numbers for accepted pairs; it lets a participant learn holdout labels. none: as rounded, with no holdout numbers at all. Organizers always see everything exactly; train-split statistics are always shown.
+             * @description What participants learn from the holdout. rounded (default): the outcome and one reason, not_accepted, for every rejection; holdout numbers for accepted pairs only, rounded to a step no finer than their sampling error. exact (classroom mode): the engine's reason (group_too_small, no_improvement, below_threshold, not_significant) and exact holdout numbers for accepted pairs; it lets a participant learn holdout labels and voids the significance guarantee for pairs built from those answers. none: as rounded, with no holdout numbers at all. Organizers always see everything exactly; train-split statistics are always shown.
              * @default rounded
              * @example rounded
              */
@@ -2229,6 +2339,8 @@ export interface components {
             base_model: components["schemas"]["BaseModelOut"] | null;
             /** @description Null until there is data. */
             alpha_meaning: components["schemas"]["AlphaMeaning"] | null;
+            /** @description What an accepted pair means on this round (its guarantee). */
+            acceptance: components["schemas"]["AcceptanceOut"];
             /**
              * Head Version
              * @description The newest model version (0: the base model).
@@ -2271,6 +2383,11 @@ export interface components {
             min_group_rows?: number | null;
             /** Repair Alpha */
             repair_alpha?: number | null;
+            acceptance_test?: components["schemas"]["AcceptanceTest"] | null;
+            /** Confidence */
+            confidence?: number | null;
+            /** Planned Submissions */
+            planned_submissions?: number | null;
             /** Daily Quota */
             daily_quota?: number | null;
             disclosure?: components["schemas"]["Disclosure"] | null;
@@ -2316,6 +2433,18 @@ export interface components {
              * @example 0
              */
             repair_alpha: number;
+            /** @example significance */
+            acceptance_test: components["schemas"]["AcceptanceTest"];
+            /**
+             * Confidence
+             * @example 0.95
+             */
+            confidence: number;
+            /**
+             * Planned Submissions
+             * @example 1000
+             */
+            planned_submissions: number;
             /**
              * Daily Quota
              * @example 10
@@ -2352,6 +2481,41 @@ export interface components {
             password: string;
         };
         /**
+         * SignificanceOut
+         * @description The pair's significance test on the holdout (rounds with the significance rule).
+         */
+        SignificanceOut: {
+            /**
+             * Method
+             * @description sign (exact sign test) or t (paired t-test).
+             * @example sign
+             */
+            method: string;
+            /**
+             * Index
+             * @description The pair's place among the round's tested pairs.
+             * @example 12
+             */
+            index: number;
+            /**
+             * Level
+             * @description The significance level it was tested at.
+             * @example 0.000049
+             */
+            level: number;
+            /**
+             * P Value
+             * @example 3.1e-7
+             */
+            p_value: number;
+            /**
+             * Lower Bound
+             * @description Lower confidence bound, at that level, on the group's mean loss reduction per group row.
+             * @example 0.021
+             */
+            lower_bound: number;
+        };
+        /**
          * SplitLoss
          * @description Mean loss of the base and of the final model on one split.
          */
@@ -2371,6 +2535,8 @@ export interface components {
              * @example 0.0425
              */
             improvement: number | null;
+            /** @description 95% interval of the improvement as an estimate on new data. */
+            improvement_interval?: components["schemas"]["Interval"] | null;
         };
         /**
          * SplitStatsOut
@@ -2670,7 +2836,7 @@ export interface components {
             outcome: string;
             /**
              * Reason
-             * @description accepted, invalid, disqualified, or why the pair was rejected: on rounds that disclose exactly (classroom mode) and for the round's organizer, group_too_small, no_improvement or below_threshold; otherwise not_accepted, whichever of the three it was (the difference would reveal holdout labels).
+             * @description accepted, invalid, disqualified, or why the pair was rejected: on rounds that disclose exactly (classroom mode) and for the round's organizer, group_too_small, no_improvement, below_threshold or not_significant; otherwise not_accepted, whichever it was (the difference would reveal holdout labels).
              * @example accepted
              */
             reason: string;
@@ -2691,6 +2857,52 @@ export interface components {
             holdout: components["schemas"]["SplitStatsOut"] | null;
             /** Repairs */
             repairs?: components["schemas"]["app__submissions__schemas__RepairOut"][];
+            /** @description The significance test: for the round's organizer, and for participants on rounds that disclose exactly (accepted pairs). */
+            significance?: components["schemas"]["SignificanceOut"] | null;
+        };
+        /**
+         * VersionChange
+         * @description One model version: what its node changed on the holdout and on the sealed test split.
+         */
+        VersionChange: {
+            /**
+             * Version
+             * @example 3
+             */
+            version: number;
+            /**
+             * Kind
+             * @description base, patch or pointer.
+             * @example patch
+             */
+            kind: string;
+            /**
+             * Submission Id
+             * @example 42
+             */
+            submission_id: number | null;
+            /**
+             * Holdout Loss
+             * @example 0.1431
+             */
+            holdout_loss: number;
+            /**
+             * Test Loss
+             * @example 0.1502
+             */
+            test_loss: number | null;
+            /**
+             * Holdout Change
+             * @description Loss of the previous version minus this one's, on the holdout (positive: better).
+             * @example 0.0073
+             */
+            holdout_change: number | null;
+            /**
+             * Test Change
+             * @example 0.0061
+             */
+            test_change: number | null;
+            test_change_interval?: components["schemas"]["Interval"] | null;
         };
         /**
          * VersionOut

@@ -3,6 +3,17 @@ import { formatDate, formatNumber } from "../lib/format";
 import { EmptyState } from "./Problem";
 
 type Board = Schemas["LeaderboardOut"];
+type Entry = Schemas["LeaderboardEntry"];
+
+/** A team's improvement as shown: hidden, a figure, or, when it rounds to 0 although the team
+ * has accepted pairs, "below" the holdout's resolution (it is positive, not zero). */
+export function improvementText(e: Entry, resolution: number | null, digits: number | "rounded"): string {
+  if (e.improvement === null || e.improvement === undefined) return "hidden";
+  if (e.improvement === 0 && e.accepted > 0 && resolution !== null) {
+    return `< ${resolution.toLocaleString("en", { maximumFractionDigits: 12 })}`;
+  }
+  return formatNumber(e.improvement, digits);
+}
 
 export function Leaderboard({ board }: { board: Board }) {
   if (board.entries.length === 0) {
@@ -17,7 +28,9 @@ export function Leaderboard({ board }: { board: Board }) {
     <div className="scroll">
       <table className="leaderboard">
         <caption>
-          Ranked by {board.ranked_by === "improvement" ? "credited improvement" : "accepted submissions"}
+          Ranked by{" "}
+          {board.ranked_by === "improvement" ? "credited improvement as shown, then accepted pairs" : "accepted submissions"}
+          ; equal teams share a rank
           {board.as_of ? `, frozen at ${formatDate(board.as_of)}` : ""}
         </caption>
         <thead>
@@ -35,7 +48,7 @@ export function Leaderboard({ board }: { board: Board }) {
               <td>{e.rank ?? "—"}</td>
               <th scope="row">{e.team}</th>
               <td className="num">
-                {e.improvement === null || e.improvement === undefined ? "hidden" : formatNumber(e.improvement, digits)}
+                {improvementText(e, board.resolution ?? null, digits)}
               </td>
               <td className="num">
                 {e.accepted} / {e.submissions}

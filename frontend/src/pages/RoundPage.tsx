@@ -72,6 +72,9 @@ function Rules({ round }: { round: Round }) {
   return (
     <>
       <h3>Rules</h3>
+      <p className="notice" data-testid="acceptance-guarantee">
+        <strong>{round.acceptance.guarantee}</strong> {round.acceptance.details}
+      </p>
       <dl className="facts">
         <dt>Loss</dt>
         <dd>{rules.loss === "zero_one" ? "0-1 error" : rules.loss.replace("_", " ")}</dd>

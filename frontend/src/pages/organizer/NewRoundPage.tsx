@@ -58,6 +58,9 @@ export function NewRoundPage() {
       alpha: Number(text("alpha")),
       min_group_rows: Number(text("min_group_rows")),
       repair_alpha: Number(text("repair_alpha")),
+      acceptance_test: text("acceptance_test") as Schemas["AcceptanceTest"],
+      confidence: Number(text("confidence")),
+      planned_submissions: Number(text("planned_submissions")),
       daily_quota: Number(text("daily_quota")),
       max_team_size: Number(text("max_team_size")),
       disclosure: text("disclosure") as Schemas["Disclosure"],
@@ -87,6 +90,25 @@ export function NewRoundPage() {
               <option value="squared">squared error (regression)</option>
               <option value="absolute">absolute error (regression)</option>
             </select>
+          </div>
+          <div className="field">
+            <label htmlFor="acceptance_test">How an improvement is judged enough</label>
+            <select id="acceptance_test" name="acceptance_test" defaultValue="significance" aria-describedby="acceptance-hint">
+              <option value="significance">statistically significant, with confidence below (default)</option>
+              <option value="threshold">any holdout improvement of at least alpha</option>
+            </select>
+            <p className="hint" id="acceptance-hint">
+              With the significance test, an accepted pair improves the model on its group with the chosen confidence,
+              for the whole round: the error budget is spread over the planned number of submissions.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="confidence">Confidence</label>
+            <input id="confidence" name="confidence" type="number" step="any" min={0.5} max={0.999} defaultValue={0.95} required />
+          </div>
+          <div className="field">
+            <label htmlFor="planned_submissions">Planned submissions (whole round)</label>
+            <input id="planned_submissions" name="planned_submissions" type="number" min={1} defaultValue={1000} required />
           </div>
           <div className="field">
             <label htmlFor="alpha">Alpha: the smallest improvement accepted</label>

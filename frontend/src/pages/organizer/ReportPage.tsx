@@ -7,6 +7,12 @@ import { EmptyState, ProblemMessage } from "../../components/Problem";
 import { formatNumber } from "../../lib/format";
 
 type Report = Schemas["ClosingReport"];
+type Interval = Schemas["Interval"] | null | undefined;
+
+function formatInterval(interval: Interval, digits = 5): string {
+  if (!interval) return "—";
+  return `[${formatNumber(interval.low, digits)}, ${formatNumber(interval.high, digits)}]`;
+}
 
 export function ReportPage() {
   const { slug = "" } = useParams();
@@ -31,6 +37,7 @@ export function ReportPage() {
       <Overall report={r} />
       <Teams report={r} />
       <Groups report={r} />
+      <Versions report={r} />
     </article>
   );
 }
@@ -50,6 +57,7 @@ function Overall({ report }: { report: Report }) {
             <th scope="col">base loss</th>
             <th scope="col">final loss</th>
             <th scope="col">improvement</th>
+            <th scope="col">95% interval</th>
           </tr>
         </thead>
         <tbody>
@@ -59,6 +67,7 @@ function Overall({ report }: { report: Report }) {
               <td className="num">{formatNumber(row.base)}</td>
               <td className="num">{formatNumber(row.final)}</td>
               <td className="num">{formatNumber(row.improvement)}</td>
+              <td className="num">{formatInterval(row.improvement_interval)}</td>
             </tr>
           ))}
         </tbody>
@@ -133,6 +142,8 @@ function Groups({ report }: { report: Report }) {
               <th scope="col">group</th>
               <th scope="col">holdout before → after</th>
               <th scope="col">test before → after</th>
+              <th scope="col">holdout score</th>
+              <th scope="col">test score [95%]</th>
             </tr>
           </thead>
           <tbody>
@@ -148,6 +159,52 @@ function Groups({ report }: { report: Report }) {
                 </td>
                 <td className="num">
                   {formatNumber(g.test_before)} → {formatNumber(g.test_after)}
+                </td>
+                <td className="num">{formatNumber(g.holdout_score, 5)}</td>
+                <td className={g.worse_on_test ? "num warning" : "num"}>
+                  {formatNumber(g.test_score, 5)} {formatInterval(g.test_score_interval)}
+                  {g.worse_on_test && " worse on test"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Versions({ report }: { report: Report }) {
+  if (report.versions.length === 0) return null;
+  return (
+    <section aria-labelledby="versions">
+      <h2 id="versions">Every version: the change on the holdout next to the change on test</h2>
+      <p className="hint">
+        A change is the previous version's loss minus this one's (positive: better). The test split decided
+        nothing, so its change, with its 95% interval, is what the version did for new people.
+      </p>
+      <div className="scroll">
+        <table data-testid="version-changes">
+          <thead>
+            <tr>
+              <th scope="col">version</th>
+              <th scope="col">node</th>
+              <th scope="col">submission</th>
+              <th scope="col">holdout change</th>
+              <th scope="col">test change</th>
+              <th scope="col">test 95% interval</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.versions.map((v) => (
+              <tr key={v.version}>
+                <td>{v.version}</td>
+                <td>{v.kind}</td>
+                <td>{v.submission_id ?? "—"}</td>
+                <td className="num">{formatNumber(v.holdout_change, 5)}</td>
+                <td className="num">{formatNumber(v.test_change, 5)}</td>
+                <td className={v.test_change_interval && v.test_change_interval.high < 0 ? "num warning" : "num"}>
+                  {formatInterval(v.test_change_interval)}
                 </td>
               </tr>
             ))}

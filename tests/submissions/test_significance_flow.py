@@ -1,0 +1,112 @@
+"""The significance rule through the service: the round states its guarantee, each pair is tested
+at its place among the round's tested pairs (counted from the stored verdicts, whichever worker
+decides), participants see no test figures, and the engine alone reproduces every verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.settings import Settings
+from app.engine.groups import RuleGroup
+from app.engine.models import load_model
+from app.engine.round import BountyRound
+from app.engine.round import Submission as EngineSubmission
+from app.engine.significance import Spending
+from app.rounds.models import ModelVersion, Round
+from app.rounds.service import load_split, round_rules, round_schema
+from app.submissions.models import Submission
+from app.worker.runner import Worker
+from tests.submissions.conftest import Arena, build_arena
+
+PLANNED = 20
+
+
+@pytest.fixture
+def game(client: TestClient, session_factory: sessionmaker[Session]) -> Arena:
+    # The product's default rule, with few planned submissions so that the planted groups'
+    # 12-20 holdout rows can be significant.
+    return build_arena(
+        client, session_factory, acceptance_test="significance", planned_submissions=PLANNED
+    )
+
+
+@pytest.fixture
+def workers(
+    client: TestClient, settings: Settings, session_factory: sessionmaker[Session], tmp_path: Path
+) -> list[Worker]:
+    """Two workers on the app's database and store, with caches of their own."""
+    store = client.app.state.store  # type: ignore[attr-defined]
+    return [
+        Worker(session_factory, store, settings, name=name, cache_dir=tmp_path / name)
+        for name in ("w1", "w2")
+    ]
+
+
+def test_pairs_are_tested_at_their_place_in_the_round_whichever_worker_decides(
+    game: Arena, client: TestClient, db: Session, workers: list[Worker]
+) -> None:
+    shown = client.get(f"/api/v1/rounds/{game.slug}").json()["acceptance"]
+    assert shown["test"] == "significance"
+    assert shown["guarantee"] == (
+        "An accepted pair improves the model on its group with at least 95% confidence."
+    )
+    assert shown["first_level"] == pytest.approx(Spending(0.95, PLANNED).level(1))
+    assert "at most 5%" in shown["details"]
+
+    # The two workers take turns: neither has seen the other's verdicts.
+    p0, p1, p2 = game.planted
+    pairs = [("x0 > 0", game.patch_model("x0 > 0")), (p0, game.patch_model(p0))]
+    pairs += [(p2, game.patch_model(p2)), ("x1 < 0", game.patch_model("x1 < 0"))]
+    pairs += [(p1, game.patch_model(p1))]
+    for turn, (expression, model) in enumerate(pairs):
+        assert game.submit(expression, model).status_code == 202
+        assert workers[turn % 2].run_once()
+
+    subs = db.scalars(select(Submission).order_by(Submission.id)).all()
+    tested = [s for s in subs if s.outcome in ("accepted", "rejected")]
+    assert len(tested) == len(pairs)
+    assert any(s.outcome == "accepted" for s in subs)
+    for place, sub in enumerate(tested, start=1):
+        test = (sub.verdict or {}).get("test")
+        if sub.reason in ("group_too_small", "no_improvement", "below_threshold"):
+            assert test is None  # rejected before the test: its place is still spent
+            continue
+        assert test is not None
+        assert test["index"] == place
+        assert test["level"] == Spending(0.95, PLANNED).level(place)
+        assert (sub.outcome == "accepted") == (test["p_value"] <= test["level"])
+        assert sub.reason in ("accepted", "not_significant")
+
+        organizer = client.get(f"/api/v1/submissions/{sub.id}", headers=game.organizer.headers)
+        assert organizer.json()["verdict"]["significance"]["index"] == place
+        member = client.get(f"/api/v1/submissions/{sub.id}", headers=game.member.headers).json()
+        assert member["verdict"]["significance"] is None  # rounded disclosure: no test figures
+        assert member["verdict"]["reason"] in ("accepted", "not_accepted")
+
+    # The engine alone, fed the stored splits and files in arrival order, decides the same.
+    round_ = db.scalars(select(Round).where(Round.slug == game.slug)).one()
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.local_copy(round_.base_model_sha) as path:
+        base = load_model(path)
+    splits = {name: load_split(store, round_, name) for name in ("holdout", "train", "test")}
+    engine = BountyRound(round_schema(round_), round_rules(round_), base, splits)
+    for sub in subs:
+        with store.local_copy(sub.model_sha) as path:
+            h = load_model(path)
+        group = RuleGroup.parse(sub.group_expression or "", engine.schema)
+        decision = engine.submit(EngineSubmission(str(sub.id), group, h))
+        assert (decision.outcome.value, decision.reason.value) == (sub.outcome, sub.reason)
+        if decision.test is not None:
+            assert decision.test.p_value == (sub.verdict or {})["test"]["p_value"]
+    head = db.scalars(
+        select(ModelVersion).where(
+            ModelVersion.round_id == round_.id, ModelVersion.version == round_.head_version
+        )
+    ).one()
+    assert engine.evaluator.head_version == round_.head_version
+    assert engine.evaluator.head_loss() == head.holdout_loss
