@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
+from app.leaderboard.service import Standing, ranked
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import touch
 from app.submissions.disclosure import round_to_step, step_at_least
@@ -82,6 +83,7 @@ def test_teams_are_ranked_by_credited_improvement(
         None,
     )
     assert _table(board) == [(1, "Rivals", 2, 2), (2, "Sleuths", 1, 2), (None, "Idle", 0, 0)]
+    assert board["resolution"] == step_at_least(1 / (2 * math.sqrt(_n_holdout(arena))))
     rivals, sleuths, idle = board["entries"]
     n_holdout = _n_holdout(arena)
     assert rivals["improvement"] == _rounded_mean(scores[1] + scores[3], n_holdout)
@@ -311,7 +313,31 @@ def test_the_leaderboard_takes_the_same_few_queries_for_many_teams(
     # Teams with i % 3 == 2 have two accepted scores of (i + 1) / 1000 each: the best is i = 38.
     assert ranked[0]["team"] == "Team 38"
     assert ranked[0]["improvement"] == _rounded_mean(0.039 + 0.039, _n_holdout(arena))
-    assert [e["rank"] for e in ranked] == list(range(1, 27))
-    improvements = [e["improvement"] for e in ranked]
-    assert improvements == sorted(improvements, reverse=True)
+    # Competition ranks over what is shown: ties on (rounded improvement, accepted) share one.
+    shown = [(e["improvement"], e["accepted"]) for e in ranked]
+    assert shown == sorted(shown, reverse=True)
+    assert [e["rank"] for e in ranked] == [1 + sum(o > key for o in shown) for key in shown]
+    assert len(ranked) == 26
+    assert len({e["rank"] for e in ranked}) < 26  # the rounding does make ties here
     assert {e["submissions"] for e in board["entries"]} == {0, 5}  # Sleuths has none
+
+
+def test_teams_equal_on_the_shown_figures_share_a_rank() -> None:
+    """On a small holdout, rounded improvements are often all 0.0: ranks must then not reveal
+    the order the rounding hides, only what the counts shown tell."""
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def team(i: int, improvement: float, accepted: int) -> Standing:
+        return Standing(i, f"t{i}", improvement, accepted, accepted + 1, start + timedelta(i))
+
+    teams = [team(1, 0.004, 1), team(2, 0.009, 1), team(3, 0.011, 2), team(4, 0.0, 0)]
+    step = 0.05
+    shown = {t.team_id: round_to_step(t.improvement, step) for t in teams}
+    assert set(shown.values()) == {0.0}
+    ranks = [
+        (rank, s.team_id) for rank, s in ranked(teams, lambda s: (shown[s.team_id], s.accepted))
+    ]
+    # Team 3 has more accepted pairs (shown); teams 1 and 2 tie, the earlier listed first.
+    assert ranks == [(1, 3), (2, 1), (2, 2), (None, 4)]
+    exact = [(rank, s.team_id) for rank, s in ranked(teams, lambda s: (s.improvement, s.accepted))]
+    assert exact == [(1, 3), (2, 2), (3, 1), (None, 4)]

@@ -43,3 +43,25 @@ def test_closing_report_for_the_organizer(arena: Arena, worker: Worker, db: Sess
     assert [g["group"] for g in report["groups"]] == arena.planted[:2]
     for group in report["groups"]:
         assert group["test_after"] < group["test_before"]
+
+    # Test-split changes come with 95% intervals from the stored standard errors.
+    subs = db.scalars(select(Submission).order_by(Submission.id)).all()
+    for group, sub in zip(report["groups"], subs, strict=True):
+        stats = (sub.verdict or {})["stats"]["test"]
+        assert group["holdout_score"] == sub.score
+        assert group["test_score"] == stats["score"]
+        low, high = group["test_score_interval"]["low"], group["test_score_interval"]["high"]
+        assert (high - low) / 2 == pytest.approx(1.959963984540054 * stats["score_se"])
+        assert low < stats["score"] < high
+        assert group["worse_on_test"] is (high < 0)
+    head = versions[-1]
+    interval = report["test"]["improvement_interval"]
+    half_width = 1.959963984540054 * (head.standard_errors or {})["base"]["test"]
+    assert (interval["high"] - interval["low"]) / 2 == pytest.approx(half_width)
+    assert [(v["version"], v["kind"], v["submission_id"]) for v in report["versions"]] == [
+        (v.version, v.kind, v.submission_id) for v in versions[1:]
+    ]
+    for change, before, after in zip(report["versions"], versions, versions[1:], strict=False):
+        assert change["test_change"] == pytest.approx(before.test_loss - after.test_loss)
+        assert change["holdout_change"] == pytest.approx(before.holdout_loss - after.holdout_loss)
+        assert change["test_change_interval"]["low"] < change["test_change"]

@@ -25,7 +25,7 @@ from app.core.storage import LocalStore
 from app.engine.bundle import load_bundle
 from app.main import create_app
 from app.worker.runner import Worker
-from tests.submissions.conftest import Arena, drain
+from tests.submissions.conftest import Arena, build_arena, drain
 from tests.support.api import Account, account
 
 
@@ -97,6 +97,16 @@ def _predictions(client: TestClient, who: Account, slug: str, rows: pd.DataFrame
 
 
 @pytest.fixture
+def arena(
+    request: pytest.FixtureRequest, client: TestClient, session_factory: sessionmaker[Session]
+) -> Arena:
+    """The played round decides by the threshold rule, or by ``request.param``'s rule (planning
+    a single submission, so that the small planted groups' imperfect patches can pass)."""
+    rule = getattr(request, "param", "threshold")
+    return build_arena(client, session_factory, acceptance_test=rule, planned_submissions=1)
+
+
+@pytest.fixture
 def played(arena: Arena, worker: Worker) -> Arena:
     """A round with accepted, rejected, invalid and disqualified submissions decided, and one
     still queued."""
@@ -122,6 +132,7 @@ def played(arena: Arena, worker: Worker) -> Arena:
     return arena
 
 
+@pytest.mark.parametrize("arena", ["threshold", "significance"], indirect=True)
 def test_an_imported_round_replays_to_the_same_model_verdicts_and_leaderboard(
     played: Arena, elsewhere: Instance
 ) -> None:
@@ -139,6 +150,8 @@ def test_an_imported_round_replays_to_the_same_model_verdicts_and_leaderboard(
     here = _verdicts(arena.client, arena.organizer, arena.slug)
     there = _verdicts(elsewhere.client, elsewhere.organizer, slug)
     assert there == here
+    rules = elsewhere.client.get(f"/api/v1/rounds/{slug}", headers=elsewhere.organizer.headers)
+    assert rules.json()["rules"]["acceptance_test"] == body["round"]["rules"]["acceptance_test"]
     assert _versions(elsewhere.client, elsewhere.organizer, slug) == _versions(
         arena.client, arena.organizer, arena.slug
     )
