@@ -1,4 +1,4 @@
-"""The decision step of a bounty round (DESIGN.md section 2), on cached arrays.
+"""The decision step of a bounty round (docs/acceptance.md), on cached arrays.
 
 ``BountyEvaluator`` holds, for every tracked split (the decision split, usually the holdout, and
 any shadow splits such as train or test that follow the same model), the head version's
@@ -49,7 +49,7 @@ class Outcome(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a pair got its verdict (DESIGN.md section 2, in the order they are checked)."""
+    """Why a pair got its verdict (docs/acceptance.md, in the order they are checked)."""
 
     INVALID = "invalid"
     GROUP_TOO_SMALL = "group_too_small"
