@@ -26,7 +26,8 @@ class AuditEventOut(BaseModel):
     action: str = Field(
         description="round.created, round.updated, round.dataset_uploaded, "
         "round.base_model_set, round.opened, round.frozen, round.closed, round.imported, "
-        "submission.disqualified, verdict (by a worker), team.created, team.joined",
+        "submission.disqualified, submission.released, verdict (by a worker), team.created, "
+        "team.joined",
         examples=["verdict"],
     )
     actor: ActorOut | None = Field(examples=[None])

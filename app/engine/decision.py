@@ -28,6 +28,7 @@ from app.engine.losses import Loss
 from app.engine.membership import Membership
 from app.engine.schema import Task
 from app.engine.significance import (
+    Z_95,
     AcceptanceTest,
     SignificanceResult,
     Spending,
@@ -56,6 +57,7 @@ class Reason(StrEnum):
     NO_IMPROVEMENT = "no_improvement"
     BELOW_THRESHOLD = "below_threshold"
     NOT_SIGNIFICANT = "not_significant"
+    HELD_FOR_REVIEW = "held_for_review"
     ACCEPTED = "accepted"
 
 
@@ -195,7 +197,10 @@ class BountyEvaluator:
     ``repair_alpha`` the tolerance beyond which an earlier group is repaired. With
     ``acceptance_test`` "significance", a pair must also pass a one-sided paired test at the
     level ``Spending(confidence, planned_submissions)`` gives its place among the round's tested
-    pairs (``app.engine.significance``).
+    pairs (``app.engine.significance``). With ``guard_split`` (the sealed test split), a pair
+    that passes everything is still held for review, not spliced in, if on that split it makes
+    the model worse beyond its 95% interval, or leaves the head worse than the base model beyond
+    its interval; ``decide(..., release=True)`` waives that for a pair an organizer released.
     """
 
     def __init__(
@@ -209,6 +214,7 @@ class BountyEvaluator:
         acceptance_test: AcceptanceTest = AcceptanceTest.THRESHOLD,
         confidence: float = 0.95,
         planned_submissions: int = 1000,
+        guard_split: str | None = None,
     ) -> None:
         self.loss = loss
         self.alpha = alpha
@@ -218,6 +224,7 @@ class BountyEvaluator:
         self.acceptance_test = acceptance_test
         self.confidence = confidence
         self.planned_submissions = planned_submissions
+        self.guard_split = guard_split
 
     def fit(self, y: Mapping[str, Array], base_predictions: Mapping[str, Array]) -> BountyEvaluator:
         """Start from the base model f0: ``y`` and ``base_predictions`` per split, encoded."""
@@ -225,6 +232,12 @@ class BountyEvaluator:
             raise EngineError("alpha and repair_alpha must be non-negative numbers")
         if self.min_group_rows < 1:
             raise EngineError("min_group_rows must be at least 1")
+        if self.guard_split is not None and (
+            self.guard_split not in y or self.guard_split == self.decision_split
+        ):
+            raise EngineError(
+                f"the guard split {self.guard_split!r} must be a tracked shadow split"
+            )
         self.spending_ = Spending(self.confidence, self.planned_submissions)
         self.tested_ = 0  # pairs that have drawn on the error budget, in decision order
         if self.decision_split not in y or set(y) != set(base_predictions):
@@ -296,14 +309,19 @@ class BountyEvaluator:
         return to_float(state.loss_units, state.n)
 
     def decide(
-        self, key: str, outputs: Mapping[str, PairOutput], *, tested_before: int | None = None
+        self,
+        key: str,
+        outputs: Mapping[str, PairOutput],
+        *,
+        tested_before: int | None = None,
+        release: bool = False,
     ) -> Decision:
         """Decide one pair, given g's mask and h's predictions on every tracked split.
 
         ``tested_before`` is how many of the round's pairs were tested before this one (the
         pairs with valid outputs, accepted or rejected), which sets this pair's significance
         level; by default, those this evaluator decided. Callers that share a round between
-        processes count them where the verdicts are stored.
+        processes count them where the verdicts are stored. ``release`` waives the guard.
 
         A key that was already accepted is a caller error (``EngineError``): keys identify
         submissions, and one submission is decided once.
@@ -328,6 +346,8 @@ class BountyEvaluator:
         if verdict is None and self.acceptance_test is AcceptanceTest.SIGNIFICANCE:
             test = self._test(rows)
             verdict = self._significance_verdict(test)
+        if verdict is None and self.guard_split is not None and not release:
+            verdict = self._guard(self.guard_split, checked[self.guard_split])
         if verdict is not None:
             reason, message = verdict
             return Decision(
@@ -368,6 +388,28 @@ class BountyEvaluator:
             index=index,
             level=self.spending_.level(index),
         )
+
+    def _guard(self, split: str, rows: _Rows) -> tuple[Reason, str] | None:
+        """Hold the pair if, on ``split``, it is worse beyond its 95% interval, or the head
+        would end worse than the base model beyond its interval."""
+        state = self.splits_[split]
+        step = state.row_loss[rows.idx] - rows.loss
+        change = float(step.sum())
+        if change / state.n + Z_95 * _mean_se(change, float(step @ step), state.n) < 0:
+            return Reason.HELD_FOR_REVIEW, (
+                f"held for review: on the {split} split the pair makes the model worse beyond "
+                f"its 95% interval"
+            )
+        old_gain = state.base_loss[rows.idx] - state.row_loss[rows.idx]
+        new_gain = state.base_loss[rows.idx] - rows.loss
+        total = state.gain_sum + float(new_gain.sum() - old_gain.sum())
+        squares = state.gain_squares + float(new_gain @ new_gain - old_gain @ old_gain)
+        if total / state.n + Z_95 * _mean_se(total, squares, state.n) < 0:
+            return Reason.HELD_FOR_REVIEW, (
+                f"held for review: with the pair, the model would be worse than the base model "
+                f"on the {split} split beyond its 95% interval"
+            )
+        return None
 
     def _significance_verdict(self, test: SignificanceResult) -> tuple[Reason, str] | None:
         if test.significant:

@@ -35,20 +35,25 @@ class RoundRules:
     acceptance_test: AcceptanceTest = AcceptanceTest.THRESHOLD
     confidence: float = 0.95
     planned_submissions: int = 1000
+    test_guard: bool = False
 
-    def evaluator(self, decision_split: str = "holdout", **overrides: int) -> BountyEvaluator:
-        """An unfitted evaluator that decides by these rules (``overrides``: e.g. a local
-        check's own ``min_group_rows``)."""
-        settings = {"min_group_rows": self.min_group_rows, **overrides}
+    def evaluator(
+        self, decision_split: str = "holdout", *, min_group_rows: int | None = None
+    ) -> BountyEvaluator:
+        """An unfitted evaluator that decides by these rules on ``decision_split`` (a local
+        check on train passes its own ``min_group_rows``; the test guard applies only to
+        decisions on the holdout, with the test split tracked)."""
+        guarded = self.test_guard and decision_split == "holdout"
         return BountyEvaluator(
             self.loss,
             alpha=self.alpha,
-            min_group_rows=settings["min_group_rows"],
+            min_group_rows=self.min_group_rows if min_group_rows is None else min_group_rows,
             repair_alpha=self.repair_alpha,
             decision_split=decision_split,
             acceptance_test=self.acceptance_test,
             confidence=self.confidence,
             planned_submissions=self.planned_submissions,
+            guard_split="test" if guarded else None,
         )
 
     @classmethod

@@ -32,6 +32,9 @@ from app.engine.losses import LossKind
 
 FloatArray = npt.NDArray[np.float64]
 
+Z_95 = 1.959963984540054
+"""The standard normal quantile of a two-sided 95% interval."""
+
 
 class AcceptanceTest(StrEnum):
     """How a round decides that an improvement is enough."""

@@ -15,12 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.engine.significance import Z_95
 from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission
 from app.teams.models import Team
-
-Z_95 = 1.959963984540054
-"""The standard normal quantile of a two-sided 95% interval."""
 
 
 class Interval(BaseModel):

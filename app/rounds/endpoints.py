@@ -57,6 +57,7 @@ def _rules_out(round: Round) -> RulesOut:
         acceptance_test=AcceptanceTest(round.acceptance_test),
         confidence=round.confidence,
         planned_submissions=round.planned_submissions,
+        test_guard=round.test_guard,
         daily_quota=round.daily_quota,
         disclosure=round.disclosure,
         max_team_size=round.max_team_size,
@@ -118,6 +119,7 @@ def round_out(round: Round, user: User | None) -> RoundOut:
             confidence=round.confidence,
             planned=round.planned_submissions,
             disclosure=Disclosure(round.disclosure),
+            test_guard=round.test_guard,
         ),
         head_version=round.head_version,
     )

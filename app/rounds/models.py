@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -57,6 +58,9 @@ class Round(Base):
     )
     confidence: Mapped[float] = mapped_column(Float, default=0.95, server_default="0.95")
     planned_submissions: Mapped[int] = mapped_column(default=1000, server_default="1000")
+    # Hold, for the organizer's review, a pair that makes the model worse on the sealed test
+    # split beyond its interval (docs/acceptance.md, "The test-split guard").
+    test_guard: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     daily_quota: Mapped[int] = mapped_column(default=10)
     disclosure: Mapped[Disclosure] = mapped_column(String(20), default=Disclosure.ROUNDED)
     max_team_size: Mapped[int] = mapped_column(default=5)

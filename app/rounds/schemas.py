@@ -122,6 +122,16 @@ PlannedSubmissions = Annotated[
         examples=[1000],
     ),
 ]
+TestGuard = Annotated[
+    bool,
+    Field(
+        description="Hold for the organizer's review (not splice in) a pair that passes on the "
+        "holdout but makes the model worse on the sealed test split beyond its 95% interval, "
+        "or would leave the model worse there than the base model. The organizer releases or "
+        "leaves it; the test split then informs decisions, so it is less of a fresh check.",
+        examples=[False],
+    ),
+]
 DailyQuota = Annotated[
     int,
     Field(
@@ -162,6 +172,7 @@ RULE_FIELDS = frozenset(
         "acceptance_test",
         "confidence",
         "planned_submissions",
+        "test_guard",
         "daily_quota",
         "disclosure",
         "max_team_size",
@@ -221,6 +232,7 @@ class RoundCreate(BaseModel):
     acceptance_test: AcceptanceTestField = AcceptanceTest.SIGNIFICANCE
     confidence: Confidence = 0.95
     planned_submissions: PlannedSubmissions = 1000
+    test_guard: TestGuard = False
     daily_quota: DailyQuota = 10
     disclosure: DisclosureField = Disclosure.ROUNDED
     max_team_size: MaxTeamSize = 5
@@ -256,6 +268,7 @@ class RoundUpdate(BaseModel):
     acceptance_test: AcceptanceTestField | None = None
     confidence: Confidence | None = None
     planned_submissions: PlannedSubmissions | None = None
+    test_guard: TestGuard | None = None
     daily_quota: DailyQuota | None = None
     disclosure: DisclosureField | None = None
     max_team_size: MaxTeamSize | None = None
@@ -288,6 +301,7 @@ class RulesOut(BaseModel):
     acceptance_test: AcceptanceTest = Field(examples=["significance"])
     confidence: float = Field(examples=[0.95])
     planned_submissions: int = Field(examples=[1000])
+    test_guard: bool = Field(examples=[False])
     daily_quota: int = Field(examples=[10])
     disclosure: Disclosure = Field(examples=["rounded"])
     max_team_size: int = Field(examples=[5])
@@ -382,8 +396,15 @@ class AcceptanceOut(BaseModel):
         confidence: float,
         planned: int,
         disclosure: Disclosure,
+        test_guard: bool = False,
     ) -> Self:
         """The explanation for these settings."""
+        guard = (
+            " A pair that passes but makes the model worse on the sealed test split beyond "
+            "its 95% interval is held for the organizer's review before it is spliced in."
+            if test_guard
+            else ""
+        )
         if test is AcceptanceTest.THRESHOLD:
             return cls(
                 test=test,
@@ -395,7 +416,7 @@ class AcceptanceOut(BaseModel):
                 "round's threshold; the round makes no statistical claim that it improves the "
                 "model on new data.",
                 details="With a small holdout and many submissions, some accepted pairs may "
-                "be noise: check the closing report's test-split figures.",
+                "be noise: check the closing report's test-split figures." + guard,
             )
         spending = Spending(confidence, planned)
         method = method_for(loss)
@@ -420,6 +441,7 @@ class AcceptanceOut(BaseModel):
                 "from those answers can overfit the holdout, and the guarantee does not cover "
                 "them."
             )
+        details += guard
         return cls(
             test=test,
             method=method.value,

@@ -139,6 +139,7 @@ def round_rules(round: Round) -> RoundRules:
         acceptance_test=AcceptanceTest(round.acceptance_test),
         confidence=round.confidence,
         planned_submissions=round.planned_submissions,
+        test_guard=round.test_guard and round.n_test > 0,
     )
 
 

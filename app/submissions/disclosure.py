@@ -33,7 +33,7 @@ NOT_ACCEPTED = "not_accepted"
 """The one participant-facing reason for a rejection unless the round discloses exactly."""
 
 HIDDEN_REJECTIONS = frozenset(
-    {"group_too_small", "no_improvement", "below_threshold", "not_significant"}
+    {"group_too_small", "no_improvement", "below_threshold", "not_significant", "held_for_review"}
 )
 """The engine's rejection reasons that only ``exact`` rounds show to participants."""
 
@@ -45,6 +45,7 @@ _MESSAGES = {
         "the improvement is not large enough, for the group's size, to be credible at this "
         "pair's significance level"
     ),
+    "held_for_review": "held for the organizer's review before it is spliced into the model",
     NOT_ACCEPTED: (
         "not accepted: on the holdout, the group has fewer than {min_rows} rows, or the pair "
         "does not lower the loss by the round's threshold of {alpha:g}, or (on rounds with "

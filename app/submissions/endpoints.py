@@ -44,6 +44,7 @@ from app.submissions.schemas import (
     ExpressionCheckOut,
     ExpressionIn,
     QuotaOut,
+    ReleasedOut,
     ReplayOut,
     SubmissionAccepted,
     SubmissionOut,
@@ -82,6 +83,7 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
         decided_at=sub.decided_at,
         verdict=verdict_for(sub, round_, organizer=organizer),
         disqualified=sub.disqualified_at is not None,
+        released=sub.released_at is not None,
         url=f"/api/v1/submissions/{sub.id}",
     )
 
@@ -403,6 +405,49 @@ def disqualify(
         changed=replay.changed_submissions,
     )
     return DisqualifiedOut(submission=to_out(sub, round_, organizer=True), replay=replay)
+
+
+@router.post(
+    "/submissions/{submission_id}/release",
+    response_model=ReleasedOut,
+    responses=problems(401, 403, 404, 409),
+)
+def release(
+    submission_id: SubmissionId,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    store: StoreDep,
+) -> ReleasedOut:
+    """Release a pair the test-split guard held for review (the round's organizer only): the
+    round is replayed with the guard waived for it, so it is accepted at its place in arrival
+    order and later verdicts, the model versions and the leaderboard follow. Audited."""
+    sub, round_ = _visible(session, user, submission_id)
+    if not is_organizer_of(round_, user):
+        raise Problem(403, "round-organizer-only", "only the round's organizer may release")
+    round_ = get_round(session, round_.slug, for_update=True)
+    session.refresh(sub)
+    if sub.reason != "held_for_review" or sub.released_at is not None:
+        raise Problem(
+            409, "not-held", "only a pair held for review, and not yet released, can be released"
+        )
+    sub.released_at = utcnow()
+    touch(session, round_.id)
+    result = replay_round(session, store, round_cache(request), round_)
+    replay = ReplayOut(
+        head_version_before=result.head_version_before,
+        head_version_after=result.head_version_after,
+        changed_submissions=result.changed,
+    )
+    audit.record(
+        session,
+        "submission.released",
+        round_id=round_.id,
+        actor_id=user.id,
+        submission_id=sub.id,
+        changed=replay.changed_submissions,
+    )
+    return ReleasedOut(submission=to_out(sub, round_, organizer=True), replay=replay)
 
 
 def round_cache(request: Request) -> RoundCache:

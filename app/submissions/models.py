@@ -65,3 +65,6 @@ class Submission(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     disqualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     disqualified_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Set when the organizer released a pair the test-split guard held for review: replays
+    # then decide it without the guard.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -106,6 +106,11 @@ class SubmissionOut(BaseModel):
     decided_at: datetime | None = Field(examples=["2026-11-24T12:00:07Z"])
     verdict: VerdictOut | None
     disqualified: bool = Field(default=False, examples=[False])
+    released: bool = Field(
+        default=False,
+        description="The organizer released it after the test-split guard held it for review.",
+        examples=[False],
+    )
     url: str = Field(examples=["/api/v1/submissions/42"])
 
 
@@ -148,6 +153,13 @@ class ReplayOut(BaseModel):
 
 class DisqualifiedOut(BaseModel):
     """The disqualified submission and the effect on the round."""
+
+    submission: SubmissionOut
+    replay: ReplayOut
+
+
+class ReleasedOut(BaseModel):
+    """The released submission and the effect on the round."""
 
     submission: SubmissionOut
     replay: ReplayOut

@@ -50,7 +50,11 @@ def replay_round(
         if sub.disqualified_at is not None:
             mark_disqualified(sub)
         elif sub.outputs_sha is not None:
-            decision = state.evaluator.decide(str(sub.id), load_outputs(store, sub.outputs_sha))
+            decision = state.evaluator.decide(
+                str(sub.id),
+                load_outputs(store, sub.outputs_sha),
+                release=sub.released_at is not None,
+            )
             decided_at = sub.decided_at
             record_verdict(sub, decision)
             sub.decided_at = decided_at  # when it was first decided, not when it was replayed

@@ -122,19 +122,24 @@ class RoundCache:
     def _rebuild(self, session: Session, round_: Round) -> RoundState:
         state = self.fresh(round_)
         tested = session.execute(
-            select(Submission.id, Submission.outcome, Submission.outputs_sha)
+            select(
+                Submission.id, Submission.outcome, Submission.outputs_sha, Submission.released_at
+            )
             .where(Submission.round_id == round_.id, Submission.outcome.in_(TESTED))
             .order_by(Submission.id)
         ).all()
         # Only accepted pairs change the state; the rejected ones still count for the tests'
         # places in the round, which set their significance levels.
-        for before, (sub_id, outcome, outputs_sha) in enumerate(tested):
+        for before, (sub_id, outcome, outputs_sha, released_at) in enumerate(tested):
             if outcome != "accepted":
                 continue
             if outputs_sha is None:
                 raise StateError(f"accepted submission {sub_id} has no stored outputs")
             decision = state.evaluator.decide(
-                str(sub_id), load_outputs(self.store, outputs_sha), tested_before=before
+                str(sub_id),
+                load_outputs(self.store, outputs_sha),
+                tested_before=before,
+                release=released_at is not None,
             )
             if not decision.accepted:
                 raise StateError(f"submission {sub_id} no longer replays as accepted")

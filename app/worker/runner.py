@@ -326,6 +326,7 @@ class Worker:
                 key,
                 load_outputs(self.store, sub.outputs_sha),
                 tested_before=tested_before(session, sub),
+                release=sub.released_at is not None,
             )
             if decision.accepted:
                 record_versions(session, self.store, round_.id, decision, state.evaluator)

@@ -1,4 +1,5 @@
-"""Rounds choose their acceptance test (significance by default); versions keep standard errors.
+"""Rounds choose their acceptance test (significance by default) and may guard the test split;
+versions keep standard errors; submissions held by the guard can be released.
 
 Existing rounds keep the threshold rule they were decided by, so replays stay exact.
 
@@ -31,14 +32,22 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("planned_submissions", sa.Integer(), nullable=False, server_default="1000")
         )
+        batch_op.add_column(
+            sa.Column("test_guard", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("model_versions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("standard_errors", sa.JSON(), nullable=True))
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("released_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_column("released_at")
     with op.batch_alter_table("model_versions", schema=None) as batch_op:
         batch_op.drop_column("standard_errors")
     with op.batch_alter_table("rounds", schema=None) as batch_op:
+        batch_op.drop_column("test_guard")
         batch_op.drop_column("planned_submissions")
         batch_op.drop_column("confidence")
         batch_op.drop_column("acceptance_test")

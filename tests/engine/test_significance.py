@@ -181,3 +181,30 @@ def test_standard_errors_describe_the_change_on_each_split() -> None:
         assert version.step_se[split] == pytest.approx(want, rel=1e-12)
         assert version.base_se[split] == pytest.approx(want, rel=1e-12)
     assert ev.versions_[0].base_se == {"holdout": 0.0, "test": 0.0}
+
+
+def test_the_test_split_guard_holds_a_pair_that_hurts_on_test_until_released() -> None:
+    """h is right on its group's holdout rows and wrong on its test rows: accepted without the
+    guard, held with it, accepted when released; a pair that helps on test passes the guard."""
+    n = 400
+    y = {s: np.zeros(n, dtype=np.int64) for s in ("holdout", "test")}
+    base = {s: np.zeros(n, dtype=np.int64) for s in y}
+    base["holdout"][:100] = 1  # wrong on the group's holdout rows, right on its test rows
+    mask = np.arange(n) < 100
+    harmful = {s: PairOutput(mask, np.zeros(100, dtype=np.int64) + (s == "test")) for s in y}
+    helpful = {s: PairOutput(mask, np.zeros(100, dtype=np.int64)) for s in y}
+
+    def evaluator(guard: str | None) -> BountyEvaluator:
+        return BountyEvaluator(Loss(), acceptance_test=SIGNIFICANCE, guard_split=guard).fit(y, base)
+
+    assert evaluator(None).decide("p", harmful).accepted
+    held = evaluator("test").decide("p", harmful)
+    assert (held.outcome.value, held.reason) == ("rejected", Reason.HELD_FOR_REVIEW)
+    assert held.test is not None
+    assert held.test.significant  # it passed on the holdout
+    assert held.stats["test"].score == -0.25
+    guarded = evaluator("test")
+    assert guarded.decide("p", harmful, release=True).accepted
+    assert evaluator("test").decide("q", helpful).accepted
+    with pytest.raises(EngineError, match="shadow split"):
+        BountyEvaluator(Loss(), guard_split="holdout").fit(y, base)

@@ -306,6 +306,12 @@ MATRIX: list[Row] = [
     ),
     Row(
         "POST",
+        "/api/v1/submissions/{submission_id}/release",
+        lambda w: f"/api/v1/submissions/{w.submission}/release",
+        (401, 403, 404, 409, 404),  # queued, not held: the organizer is told it cannot be
+    ),
+    Row(
+        "POST",
         "/api/v1/submissions/{submission_id}/disqualify",
         lambda w: f"/api/v1/submissions/{w.submission}/disqualify",
         (401, 403, 404, 200, 404),  # to other teams, another team's submission does not exist

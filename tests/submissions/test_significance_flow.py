@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.models import Role
 from app.core.settings import Settings
+from app.engine.data import infer_schema, prepare_features
+from app.engine.datasets.synthetic import make_synthetic
 from app.engine.groups import RuleGroup
 from app.engine.models import load_model
 from app.engine.round import BountyRound
@@ -22,8 +26,11 @@ from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.submissions.conftest import Arena, build_arena
+from tests.support.api import account
+from tests.support.rounds import LABEL, N_ROWS, create_round, csv_bytes
 
 PLANNED = 20
+SPLITS = ("train", "holdout", "test")
 
 
 @pytest.fixture
@@ -110,3 +117,85 @@ def test_pairs_are_tested_at_their_place_in_the_round_whichever_worker_decides(
     ).one()
     assert engine.evaluator.head_version == round_.head_version
     assert engine.evaluator.head_loss() == head.holdout_loss
+
+
+def _guarded_game(client: TestClient, session_factory: sessionmaker[Session]) -> Arena:
+    """A round with the test-split guard whose sealed test split disagrees with the holdout on
+    the first planted group (its labels flipped there): a pair that fixes the group on the
+    holdout makes the model worse on test."""
+    data = make_synthetic(N_ROWS)
+    frame = data.frame
+    schema = infer_schema(frame, LABEL)
+    planted = RuleGroup.parse(data.planted[0].expression, schema).mask(
+        prepare_features(frame, schema)
+    )
+    parts = np.split(np.random.default_rng(0).permutation(N_ROWS), [1200, 1600])
+    splits = {name: frame.iloc[rows].copy() for name, rows in zip(SPLITS, parts, strict=True)}
+    flip = planted[parts[2]]
+    splits["test"].loc[flip, LABEL] = 1 - splits["test"].loc[flip, LABEL]
+    organizer = account(client, session_factory, "org@example.org", Role.ORGANIZER)
+    member = account(client, session_factory, "ann@example.org")
+    slug = create_round(client, organizer, test_guard=True)["slug"]
+    files = {name: (f"{name}.csv", csv_bytes(part), "text/csv") for name, part in splits.items()}
+    uploaded = client.post(
+        f"/api/v1/rounds/{slug}/dataset",
+        data={"label": LABEL},
+        files=files,
+        headers=organizer.headers,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    for step in ("base-model/default", "open"):
+        done = client.post(f"/api/v1/rounds/{slug}/{step}", headers=organizer.headers)
+        assert done.status_code == 200, done.text
+    team = client.post(
+        f"/api/v1/rounds/{slug}/teams", json={"name": "Sleuths"}, headers=member.headers
+    )
+    assert team.status_code == 201, team.text
+    expressions = [g.expression for g in data.planted]
+    return Arena(client, organizer, member, slug, team.json(), splits["train"], expressions)
+
+
+def test_a_pair_the_test_guard_holds_is_spliced_in_only_when_the_organizer_releases_it(
+    client: TestClient, session_factory: sessionmaker[Session], workers: list[Worker]
+) -> None:
+    game = _guarded_game(client, session_factory)
+    shown = client.get(f"/api/v1/rounds/{game.slug}").json()
+    assert shown["rules"]["test_guard"] is True
+    assert "held for the organizer's review" in shown["acceptance"]["details"]
+    p0 = game.planted[0]
+    sent = game.submit(p0, game.patch_model(p0))
+    assert sent.status_code == 202, sent.text
+    url = sent.json()["submission"]["url"]
+    assert workers[0].run_once()
+
+    held = client.get(url, headers=game.organizer.headers).json()
+    assert (held["verdict"]["outcome"], held["verdict"]["reason"]) == (
+        "rejected",
+        "held_for_review",
+    )
+    assert "test split" in held["verdict"]["message"]
+    member = client.get(url, headers=game.member.headers).json()["verdict"]
+    assert member["reason"] == "not_accepted"  # nothing about the sealed split leaks
+    assert client.get(f"/api/v1/rounds/{game.slug}").json()["head_version"] == 0
+
+    release = f"/api/v1/submissions/{held['id']}/release"
+    assert client.post(release, headers=game.member.headers).status_code == 403
+    released = client.post(release, headers=game.organizer.headers)
+    assert released.status_code == 200, released.text
+    body = released.json()
+    assert body["replay"]["changed_submissions"] == [held["id"]]
+    assert body["replay"]["head_version_after"] == 1
+    assert (body["submission"]["verdict"]["outcome"], body["submission"]["released"]) == (
+        "accepted",
+        True,
+    )
+    again = client.post(release, headers=game.organizer.headers)
+    assert (again.status_code, again.json()["type"].rsplit("/", 1)[-1]) == (409, "not-held")
+    audit = client.get(f"/api/v1/rounds/{game.slug}/audit", headers=game.organizer.headers)
+    assert "submission.released" in [e["action"] for e in audit.json()["events"]]
+
+    # Another worker, whose cache never saw the release, rebuilds the state with it.
+    p1 = game.planted[1]
+    assert game.submit(p1, game.patch_model(p1)).status_code == 202
+    assert workers[1].run_once()
+    assert client.get(f"/api/v1/rounds/{game.slug}").json()["head_version"] >= 2

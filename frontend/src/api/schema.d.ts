@@ -739,6 +739,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/submissions/{submission_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release
+         * @description Release a pair the test-split guard held for review (the round's organizer only): the
+         *     round is replayed with the guard waived for it, so it is accepted at its place in arrival
+         *     order and later verdicts, the model versions and the leaderboard follow. Audited.
+         */
+        post: operations["release_api_v1_submissions__submission_id__release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rounds/{slug}/leaderboard": {
         parameters: {
             query?: never;
@@ -1193,7 +1215,7 @@ export interface components {
             at: string;
             /**
              * Action
-             * @description round.created, round.updated, round.dataset_uploaded, round.base_model_set, round.opened, round.frozen, round.closed, round.imported, submission.disqualified, verdict (by a worker), team.created, team.joined
+             * @description round.created, round.updated, round.dataset_uploaded, round.base_model_set, round.opened, round.frozen, round.closed, round.imported, submission.disqualified, submission.released, verdict (by a worker), team.created, team.joined
              * @example verdict
              */
             action: string;
@@ -2109,6 +2131,14 @@ export interface components {
             resets_at: string;
         };
         /**
+         * ReleasedOut
+         * @description The released submission and the effect on the round.
+         */
+        ReleasedOut: {
+            submission: components["schemas"]["SubmissionOut"];
+            replay: components["schemas"]["ReplayOut"];
+        };
+        /**
          * ReplayOut
          * @description What the replay without the disqualified submission changed.
          */
@@ -2225,6 +2255,13 @@ export interface components {
              * @example 1000
              */
             planned_submissions: number;
+            /**
+             * Test Guard
+             * @description Hold for the organizer's review (not splice in) a pair that passes on the holdout but makes the model worse on the sealed test split beyond its 95% interval, or would leave the model worse there than the base model. The organizer releases or leaves it; the test split then informs decisions, so it is less of a fresh check.
+             * @default false
+             * @example false
+             */
+            test_guard: boolean;
             /**
              * Daily Quota
              * @description Submissions per team per UTC day, failed ones included.
@@ -2388,6 +2425,8 @@ export interface components {
             confidence?: number | null;
             /** Planned Submissions */
             planned_submissions?: number | null;
+            /** Test Guard */
+            test_guard?: boolean | null;
             /** Daily Quota */
             daily_quota?: number | null;
             disclosure?: components["schemas"]["Disclosure"] | null;
@@ -2445,6 +2484,11 @@ export interface components {
              * @example 1000
              */
             planned_submissions: number;
+            /**
+             * Test Guard
+             * @example false
+             */
+            test_guard: boolean;
             /**
              * Daily Quota
              * @example 10
@@ -2645,6 +2689,13 @@ export interface components {
              * @example false
              */
             disqualified: boolean;
+            /**
+             * Released
+             * @description The organizer released it after the test-split guard held it for review.
+             * @default false
+             * @example false
+             */
+            released: boolean;
             /**
              * Url
              * @example /api/v1/submissions/42
@@ -5540,6 +5591,74 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    release_api_v1_submissions__submission_id__release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The submission's id. */
+                submission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleasedOut"];
                 };
             };
             /** @description Not authenticated */

@@ -61,6 +61,7 @@ export function NewRoundPage() {
       acceptance_test: text("acceptance_test") as Schemas["AcceptanceTest"],
       confidence: Number(text("confidence")),
       planned_submissions: Number(text("planned_submissions")),
+      test_guard: f.get("test_guard") === "on",
       daily_quota: Number(text("daily_quota")),
       max_team_size: Number(text("max_team_size")),
       disclosure: text("disclosure") as Schemas["Disclosure"],
@@ -109,6 +110,16 @@ export function NewRoundPage() {
           <div className="field">
             <label htmlFor="planned_submissions">Planned submissions (whole round)</label>
             <input id="planned_submissions" name="planned_submissions" type="number" min={1} defaultValue={1000} required />
+          </div>
+          <div className="field">
+            <label>
+              <input type="checkbox" name="test_guard" aria-describedby="test-guard-hint" /> Hold pairs that hurt on the
+              sealed test split for my review
+            </label>
+            <p className="hint" id="test-guard-hint">
+              A pair that passes on the holdout but makes the model worse on the test split beyond its 95% interval is not
+              spliced in until you release it.
+            </p>
           </div>
           <div className="field">
             <label htmlFor="alpha">Alpha: the smallest improvement accepted</label>

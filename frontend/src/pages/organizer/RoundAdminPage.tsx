@@ -290,7 +290,21 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
       }
     },
   });
-  const replay = disqualify.data?.replay;
+  const release = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/v1/submissions/{submission_id}/release", {
+          params: { path: { submission_id: s.id } },
+        }),
+      ),
+    onSuccess: () => {
+      for (const key of ["all-submissions", "round", "leaderboard", "history", "audit"]) {
+        void queries.invalidateQueries({ queryKey: [key, slug] });
+      }
+    },
+  });
+  const held = s.verdict?.reason === "held_for_review" && !s.released;
+  const replay = disqualify.data?.replay ?? release.data?.replay;
   return (
     <tr>
       <td>{s.id}</td>
@@ -303,6 +317,18 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
       </td>
       <td className="num">{formatNumber(s.verdict?.holdout?.score, 6)}</td>
       <td>
+        {held && (
+          <button
+            type="button"
+            disabled={release.isPending}
+            aria-label={`Release submission ${s.id} into the model`}
+            title={s.verdict?.message}
+            onClick={() => release.mutate()}
+          >
+            Release
+          </button>
+        )}
+        <ProblemMessage error={release.error} />
         {!s.disqualified && !asking && (
           <button
             type="button"
