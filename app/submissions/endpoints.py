@@ -32,6 +32,7 @@ from app.core.deps import (
 from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
+from app.core.storage import ArtifactStore
 from app.core.uploads import received
 from app.rounds.models import Round, RoundStatus
 from app.rounds.service import get_round, is_organizer_of, round_schema, touch, visible_round
@@ -371,11 +372,7 @@ def disqualify(
     """Disqualify a submission (the round's organizer only). If it was accepted, the round is
     replayed without it from the stored outputs: later verdicts, the model versions and the
     leaderboard change accordingly. The action is audited."""
-    sub, round_ = _visible(session, user, submission_id)
-    if not is_organizer_of(round_, user):
-        raise Problem(403, "round-organizer-only", "only the round's organizer may disqualify")
-    round_ = get_round(session, round_.slug, for_update=True)
-    session.refresh(sub)  # as of the round's lock: a verdict may have landed meanwhile
+    sub, round_ = _locked_for_organizer(session, user, submission_id, "disqualify")
     if sub.disqualified_at is not None:
         raise Problem(409, "already-disqualified", "the submission is already disqualified")
     sub.disqualified_at = utcnow()
@@ -383,12 +380,7 @@ def disqualify(
     touch(session, round_.id)
     before = round_.head_version
     if sub.outcome == "accepted":
-        result = replay_round(session, store, round_cache(request), round_)
-        replay = ReplayOut(
-            head_version_before=result.head_version_before,
-            head_version_after=result.head_version_after,
-            changed_submissions=result.changed,
-        )
+        replay = _replayed(session, store, request, round_)
     else:
         if sub.status == SubmissionStatus.DECIDED:
             mark_disqualified(sub)
@@ -422,23 +414,14 @@ def release(
     """Release a pair the test-split guard held for review (the round's organizer only): the
     round is replayed with the guard waived for it, so it is accepted at its place in arrival
     order and later verdicts, the model versions and the leaderboard follow. Audited."""
-    sub, round_ = _visible(session, user, submission_id)
-    if not is_organizer_of(round_, user):
-        raise Problem(403, "round-organizer-only", "only the round's organizer may release")
-    round_ = get_round(session, round_.slug, for_update=True)
-    session.refresh(sub)
+    sub, round_ = _locked_for_organizer(session, user, submission_id, "release")
     if sub.reason != "held_for_review" or sub.released_at is not None:
         raise Problem(
             409, "not-held", "only a pair held for review, and not yet released, can be released"
         )
     sub.released_at = utcnow()
     touch(session, round_.id)
-    result = replay_round(session, store, round_cache(request), round_)
-    replay = ReplayOut(
-        head_version_before=result.head_version_before,
-        head_version_after=result.head_version_after,
-        changed_submissions=result.changed,
-    )
+    replay = _replayed(session, store, request, round_)
     audit.record(
         session,
         "submission.released",
@@ -448,6 +431,29 @@ def release(
         changed=replay.changed_submissions,
     )
     return ReleasedOut(submission=to_out(sub, round_, organizer=True), replay=replay)
+
+
+def _locked_for_organizer(
+    session: Session, user: User, submission_id: int, action: str
+) -> tuple[Submission, Round]:
+    """The submission and its round, locked, for the round's organizer (403 for others), as
+    of the lock: a verdict may have landed meanwhile."""
+    sub, round_ = _visible(session, user, submission_id)
+    if not is_organizer_of(round_, user):
+        raise Problem(403, "round-organizer-only", f"only the round's organizer may {action}")
+    round_ = get_round(session, round_.slug, for_update=True)
+    session.refresh(sub)
+    return sub, round_
+
+
+def _replayed(session: Session, store: ArtifactStore, request: Request, round_: Round) -> ReplayOut:
+    """Replay the round from its stored outputs; what it changed."""
+    result = replay_round(session, store, round_cache(request), round_)
+    return ReplayOut(
+        head_version_before=result.head_version_before,
+        head_version_after=result.head_version_after,
+        changed_submissions=result.changed,
+    )
 
 
 def round_cache(request: Request) -> RoundCache:
