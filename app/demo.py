@@ -13,8 +13,15 @@ from app.engine.groups import RuleGroup
 from app.engine.losses import Loss
 from app.engine.models import dump_sklearn_model, load_model
 from app.engine.round import BountyRound, RoundRules, Submission
+from app.engine.significance import AcceptanceTest
 
-DEMO_RULES = RoundRules(Loss(), alpha=0.001, min_group_rows=30, repair_alpha=0.0005)
+DEMO_RULES = RoundRules(
+    Loss(),
+    alpha=0.001,
+    min_group_rows=30,
+    repair_alpha=0.0005,
+    acceptance_test=AcceptanceTest.SIGNIFICANCE,
+)
 DEMO_SPLIT = (0.6, 0.2, 0.2)
 DEMO_SEED = 0
 

@@ -59,6 +59,7 @@ def seed_demo(session: Session, store: ArtifactStore) -> DemoAccounts:
             alpha=DEMO_RULES.alpha,
             min_group_rows=DEMO_RULES.min_group_rows,
             repair_alpha=DEMO_RULES.repair_alpha,
+            acceptance_test=DEMO_RULES.acceptance_test,
             daily_quota=50,
         ),
     )
