@@ -126,6 +126,7 @@ def test_created_round_shows_its_rules(client: TestClient, organizer: Account) -
         "acceptance_test": "significance",
         "confidence": 0.9,
         "planned_submissions": 250,
+        "test_guard": False,
         "daily_quota": 3,
         "disclosure": "exact",
         "max_team_size": 2,
