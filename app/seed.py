@@ -25,7 +25,9 @@ A demo round on the **UCI Adult** census data (CC BY 4.0; Ron Kohavi and Barry B
 
 The deployed model is a logistic regression that predicts whether a person earns more than
 $50K a year. Find the groups of people it gets wrong, and submit a model that does better for
-them. Try `capital_gain > 0` or `marital_status == "Married-civ-spouse"`.
+them. Try `capital_gain > 0`. A pair is accepted only when its improvement on the group is
+statistically credible (see the rules below): on a large group such as
+`marital_status == "Married-civ-spouse"`, h must fix clearly more rows than it breaks.
 """
 
 
