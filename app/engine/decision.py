@@ -148,11 +148,13 @@ class Decision:
 
 @dataclass(frozen=True)
 class _Rows:
-    """A checked pair output on one split: row indices, h's predictions and their losses."""
+    """A checked pair output on one split: row indices, h's predictions and their losses, and
+    the head's losses on the same rows (gathered once for the sums, statistics and tests)."""
 
     idx: IntArray
     values: Array
     loss: FloatArray
+    head_loss: FloatArray
 
 
 @dataclass
@@ -336,7 +338,7 @@ class BountyEvaluator:
             checked = {name: self._check_output(name, outputs) for name in self.splits_}
         except PredictionError as exc:
             return Decision.invalid(key, str(exc))
-        sums = {name: self._pair_units(name, rows) for name, rows in checked.items()}
+        sums = {name: self._pair_units(rows) for name, rows in checked.items()}
         stats = {name: self._stats(name, checked[name], *sums[name]) for name in checked}
         loss_before = self._mean_loss()
         self.tested_ += 1
@@ -383,7 +385,7 @@ class BountyEvaluator:
         index = self.tested_
         return paired_test(
             self.loss.kind,
-            self._decision.row_loss[rows.idx],
+            rows.head_loss,
             rows.loss,
             index=index,
             level=self.spending_.level(index),
@@ -393,14 +395,14 @@ class BountyEvaluator:
         """Hold the pair if, on ``split``, it is worse beyond its 95% interval, or the head
         would end worse than the base model beyond its interval."""
         state = self.splits_[split]
-        step = state.row_loss[rows.idx] - rows.loss
+        step = rows.head_loss - rows.loss
         change = float(step.sum())
         if change / state.n + Z_95 * _mean_se(change, float(step @ step), state.n) < 0:
             return Reason.HELD_FOR_REVIEW, (
                 f"held for review: on the {split} split the pair makes the model worse beyond "
                 f"its 95% interval"
             )
-        old_gain = state.base_loss[rows.idx] - state.row_loss[rows.idx]
+        old_gain = state.base_loss[rows.idx] - rows.head_loss
         new_gain = state.base_loss[rows.idx] - rows.loss
         total = state.gain_sum + float(new_gain.sum() - old_gain.sum())
         squares = state.gain_squares + float(new_gain @ new_gain - old_gain @ old_gain)
@@ -444,16 +446,16 @@ class BountyEvaluator:
         loss = self.loss(q, state.y[idx])
         if not np.isfinite(loss).all():
             raise PredictionError("predictions must be finite numbers of a representable loss")
-        return _Rows(idx, q, loss)
+        return _Rows(idx, q, loss, state.row_loss[idx])
 
-    def _pair_units(self, name: str, rows: _Rows) -> tuple[int, int]:
+    def _pair_units(self, rows: _Rows) -> tuple[int, int]:
         """Exact group loss of the head and of h on the pair's rows of a split."""
-        return self._units(self.splits_[name].row_loss[rows.idx]), self._units(rows.loss)
+        return self._units(rows.head_loss), self._units(rows.loss)
 
     def _stats(self, name: str, rows: _Rows, before: int, after: int) -> PairStats:
         state = self.splits_[name]
         n_group = len(rows.idx)
-        diff = state.row_loss[rows.idx] - rows.loss
+        diff = rows.head_loss - rows.loss
         return PairStats(
             n_rows=state.n,
             n_group=n_group,
