@@ -117,7 +117,7 @@ class ClosingReport(BaseModel):
 
 
 def _split(base: float | None, final: float | None, se: float | None) -> SplitLoss:
-    gain = base - final if base is not None and final is not None else None
+    gain = _difference(base, final)
     return SplitLoss(
         base=base, final=final, improvement=gain, improvement_interval=Interval.around(gain, se)
     )
@@ -128,8 +128,9 @@ def _se(version: ModelVersion, since: str, split: str) -> float | None:
     return ((version.standard_errors or {}).get(since) or {}).get(split)
 
 
-def _change(before: float | None, after: float | None) -> float | None:
-    return before - after if before is not None and after is not None else None
+def _difference(first: float | None, second: float | None) -> float | None:
+    """``first - second``, or None if either is unknown."""
+    return first - second if first is not None and second is not None else None
 
 
 def _version_changes(versions: Sequence[ModelVersion]) -> list[VersionChange]:
@@ -140,8 +141,8 @@ def _version_changes(versions: Sequence[ModelVersion]) -> list[VersionChange]:
             submission_id=v.submission_id,
             holdout_loss=v.holdout_loss,
             test_loss=v.test_loss,
-            holdout_change=_change(prev.holdout_loss, v.holdout_loss),
-            test_change=(change := _change(prev.test_loss, v.test_loss)),
+            holdout_change=_difference(prev.holdout_loss, v.holdout_loss),
+            test_change=(change := _difference(prev.test_loss, v.test_loss)),
             test_change_interval=Interval.around(change, _se(v, "step", "test")),
         )
         for prev, v in pairwise(versions)
@@ -221,11 +222,7 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
             -(t.test_improvement if t.test_improvement is not None else t.holdout_improvement)
         ),
     )
-    gap = (
-        holdout.improvement - test.improvement
-        if holdout.improvement is not None and test.improvement is not None
-        else None
-    )
+    gap = _difference(holdout.improvement, test.improvement)
     return ClosingReport(
         status=round_.status,
         head_version=round_.head_version,

@@ -6,9 +6,9 @@ down a holdout label:
 * ``exact`` (classroom mode): the engine's reason, and the exact holdout numbers of accepted
   submissions.
 * ``rounded`` (the default) and ``none``: one reason, ``not_accepted``, for every rejection. The
-  engine's four (group too small, no improvement, below the threshold, not significant) would
-  tell the sign of a
-  probe row's loss change, or whether a rule's holdout rows reach the minimum. Under
+  engine's reasons (group too small, no improvement, below the threshold, not significant,
+  held for review) would tell the sign of a probe row's loss change, or whether a rule's
+  holdout rows reach the minimum, or something of the sealed test split. Under
   ``rounded``, accepted submissions' holdout numbers are rounded to a 1-2-5 step no finer than
   their largest sampling error (a group loss on ``n_g`` rows to at least ``scale / (2 sqrt(n_g))``,
   its row count to at least ``sqrt(n_g) / 2``), so they are never exact error counts.
