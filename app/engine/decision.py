@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.engine.errors import EngineError, PredictionError
-from app.engine.exact import SCALE_BITS, decimal_units, exact_sum, to_float
+from app.engine.exact import SCALE_BITS, decimal_units, exact_sum, exact_sums_by, to_float
 from app.engine.losses import Loss
 from app.engine.membership import Membership
 from app.engine.schema import Task
@@ -164,6 +164,7 @@ class _SplitState:
     row_loss: FloatArray
     loss_units: int  # exact sum of row_loss (app.engine.exact units)
     base_loss: FloatArray
+    written_at: IntArray  # the version that last wrote each row's prediction
     # Running sums of (base_loss - row_loss) and its square, for the gain's standard error.
     gain_sum: float = 0.0
     gain_squares: float = 0.0
@@ -178,17 +179,30 @@ class _SplitState:
 class AcceptedGroup:
     """An accepted group: its rows per split, and its current and best loss on the decision split.
 
-    Loss sums are exact integers in ``app.engine.exact`` units.
+    Loss sums are exact integers in ``app.engine.exact`` units. The best version's predictions
+    are kept copy-on-write: a row not written since ``best_version`` still holds them in the
+    head, and the first write to a row after it saves the row's prediction in ``saved`` (per
+    split, row indices and predictions), so recording a new best copies nothing.
     """
 
     key: str
+    position: int
     accepted_version: int
     n_rows: int
     rows: dict[str, IntArray]
     loss_units: int
     best_units: int
     best_version: int
-    best_pred: dict[str, Array]
+    saved: dict[str, list[tuple[IntArray, Array]]] = field(default_factory=dict)
+
+    def best_predictions(self, split: str) -> tuple[IntArray, Array]:
+        """The rows of ``split`` where the head may differ from the best version, and the best
+        version's predictions on them."""
+        saved = self.saved[split]
+        if not saved:
+            rows = self.rows[split]
+            return rows[:0], np.empty(0, dtype=np.float64)
+        return np.concatenate([r for r, _ in saved]), np.concatenate([v for _, v in saved])
 
 
 class BountyEvaluator:
@@ -253,11 +267,12 @@ class BountyEvaluator:
         }
         self.groups_: list[AcceptedGroup] = []
         self._accepted_keys: set[str] = set()
-        self._candidates: set[int] = set()
+        self._violating: set[int] = set()
+        self._best_versions = np.empty(0, dtype=np.intp)  # per accepted group, for vector checks
         n = self._decision.n
         self._alpha_units = decimal_units(self.alpha) * n
         self._repair_units = decimal_units(self.repair_alpha) * n
-        self.membership_ = Membership(n)
+        self.memberships_ = {name: Membership(state.n) for name, state in self.splits_.items()}
         zero = dict.fromkeys(self.splits_, 0.0)
         self.versions_: list[VersionInfo] = [
             VersionInfo(0, "base", None, None, self._mean_loss(), zero, zero)
@@ -273,7 +288,14 @@ class BountyEvaluator:
         row_loss = self.loss(pred, labels)
         if not np.isfinite(row_loss).all():
             raise EngineError(f"split {name!r}: labels and base predictions must be finite")
-        return _SplitState(labels, pred.copy(), row_loss, self._units(row_loss), row_loss.copy())
+        return _SplitState(
+            labels,
+            pred.copy(),
+            row_loss,
+            self._units(row_loss),
+            row_loss.copy(),
+            np.zeros(len(labels), dtype=np.intp),
+        )
 
     def _encoded(self, values: Array) -> Array:
         values = np.asarray(values)
@@ -397,7 +419,7 @@ class BountyEvaluator:
         state = self.splits_[split]
         step = rows.head_loss - rows.loss
         change = float(step.sum())
-        if change / state.n + Z_95 * _mean_se(change, float(step @ step), state.n) < 0:
+        if change / state.n + Z_95 * _mean_se(change, _squares(step), state.n) < 0:
             return Reason.HELD_FOR_REVIEW, (
                 f"held for review: on the {split} split the pair makes the model worse beyond "
                 f"its 95% interval"
@@ -405,7 +427,7 @@ class BountyEvaluator:
         old_gain = state.base_loss[rows.idx] - rows.head_loss
         new_gain = state.base_loss[rows.idx] - rows.loss
         total = state.gain_sum + float(new_gain.sum() - old_gain.sum())
-        squares = state.gain_squares + float(new_gain @ new_gain - old_gain @ old_gain)
+        squares = state.gain_squares + _squares(new_gain) - _squares(old_gain)
         if total / state.n + Z_95 * _mean_se(total, squares, state.n) < 0:
             return Reason.HELD_FOR_REVIEW, (
                 f"held for review: with the pair, the model would be worse than the base model "
@@ -463,7 +485,7 @@ class BountyEvaluator:
             group_loss_after=to_float(after, n_group) if n_group else None,
             score=to_float(before - after, state.n),
             loss_before=to_float(state.loss_units, state.n),
-            score_se=_mean_se(float(diff.sum()), float(diff @ diff), state.n),
+            score_se=_mean_se(float(diff.sum()), _squares(diff), state.n),
         )
 
     def _verdict(self, stats: PairStats, before: int, after: int) -> tuple[Reason, str] | None:
@@ -488,46 +510,38 @@ class BountyEvaluator:
             {name: out.loss for name, out in outputs.items()},
         )
         version = self._new_version("patch", key, None)
+        self._record_bests(changed, version)
         decision_rows = rows[self.decision_split]
         group = AcceptedGroup(
             key=key,
+            position=len(self.groups_),
             accepted_version=version,
             n_rows=len(decision_rows),
             rows=rows,
             loss_units=self._units(self._decision.row_loss[decision_rows]),
             best_units=0,
             best_version=version,
-            best_pred={},
         )
         self._record_best(group, version)
-        self._refresh(changed, version)
         self.groups_.append(group)
+        self._best_versions = np.append(self._best_versions, version)
         self._accepted_keys.add(key)
-        self.membership_.add(len(self.groups_) - 1, decision_rows)
-        self._candidates = set(changed)
+        for name, index in self.memberships_.items():
+            index.add(len(self.groups_) - 1, rows[name])
         return version
 
     def _repair(self) -> list[Repair]:
         repairs: list[Repair] = []
-        while True:
-            violating = [
-                pos
-                for pos in sorted(self._candidates)
-                if self.groups_[pos].loss_units - self.groups_[pos].best_units > self._repair_units
-            ]
-            if not violating:
-                return repairs
-            pos = violating[0]
+        while self._violating:
+            pos = min(self._violating)  # the earliest accepted group is repaired first
             group = self.groups_[pos]
             before = group.loss_units
-            losses = {
-                name: self.loss(pred, self.splits_[name].y[group.rows[name]])
-                for name, pred in group.best_pred.items()
-            }
-            changed = self._set_rows(group.rows, group.best_pred, losses)
+            rows, preds = {}, {}
+            for name in self.splits_:
+                rows[name], preds[name] = group.best_predictions(name)
+            changed = self._set_rows(rows, preds)
             version = self._new_version("pointer", group.key, group.best_version)
-            self._refresh([*changed, pos], version)
-            self._candidates.update(changed)
+            self._record_bests(changed, version)
             n_j = group.n_rows
             repairs.append(
                 Repair(
@@ -539,42 +553,121 @@ class BountyEvaluator:
                     to_float(before - group.loss_units, n_j),
                 )
             )
+        return repairs
 
     def _set_rows(
         self,
         rows: Mapping[str, IntArray],
         preds: Mapping[str, Array],
-        losses: Mapping[str, FloatArray],
+        losses: Mapping[str, FloatArray] | None = None,
     ) -> list[int]:
-        """Write predictions on rows of every split; return the accepted groups whose loss moved."""
-        moved: IntArray = np.empty(0, dtype=np.intp)
+        """Write predictions on rows of every split, touching only the rows whose prediction
+        changes; keep the running sums and every accepted group's loss up to date, and return
+        the positions of the groups whose loss changed. ``losses`` are the new predictions'
+        per-row losses where the caller has them."""
+        changed: list[int] = []
         for name, state in self.splits_.items():
-            idx, new_loss = rows[name], losses[name]
+            idx, new = rows[name], preds[name]
+            differs = _differs(state.pred[idx], new)
+            idx, new = idx[differs], new[differs]
+            new_loss = losses[name][differs] if losses else self.loss(new, state.y[idx])
             old_loss = state.row_loss[idx]
-            if name == self.decision_split:
-                moved = idx[new_loss != old_loss]
-            step = old_loss - new_loss
-            state.step_se = _mean_se(float(step.sum()), float(step @ step), state.n)
-            old_gain, new_gain = state.base_loss[idx] - old_loss, state.base_loss[idx] - new_loss
-            state.gain_sum += float(new_gain.sum() - old_gain.sum())
-            state.gain_squares += float(new_gain @ new_gain - old_gain @ old_gain)
-            state.pred[idx] = preds[name]
+            self._update_sums(state, idx, old_loss, new_loss)
+            places, positions = self._save_best(name, idx, state)
+            state.pred[idx] = new
             state.row_loss[idx] = new_loss
-            state.loss_units += self._units(new_loss) - self._units(old_loss)
-        return [int(p) for p in self.membership_.groups_touching(moved)]
+            if name == self.decision_split:
+                changed = self._move_groups(positions, old_loss[places], new_loss[places])
+        return changed
 
-    def _refresh(self, positions: Iterable[int], version: int) -> None:
-        """Recompute current losses of groups whose rows moved and record any new best."""
-        for pos in set(positions):
+    def _save_best(
+        self, split: str, rows: IntArray, state: _SplitState
+    ) -> tuple[IntArray, npt.NDArray[np.int64]]:
+        """Before ``rows`` of ``split`` are written, save their predictions in each accepted
+        group holding them for which this is the first write since its best version; return
+        the (place in ``rows``, group position) pairs of those memberships."""
+        places, positions = self.memberships_[split].memberships(rows)
+        members = rows[places]
+        first = state.written_at[members] <= self._best_versions[positions]
+        if first.any():
+            members, groups = members[first], positions[first]
+            # Group them by group with a linear-time radix sort (16-bit keys).
+            keys = groups.astype(np.uint16) if len(self.groups_) <= 1 << 16 else groups
+            order = np.argsort(keys, kind="stable")
+            groups, members = groups[order], members[order]
+            starts = np.flatnonzero(np.diff(groups, prepend=-1))
+            saved = state.pred[members]
+            for pos, chunk, values in zip(
+                groups[starts].tolist(),
+                np.split(members, starts[1:]),
+                np.split(saved, starts[1:]),
+                strict=True,
+            ):
+                self.groups_[pos].saved[split].append((chunk, values))
+        state.written_at[rows] = len(self.versions_)  # the version these writes make
+        return places, positions
+
+    def _update_sums(
+        self, state: _SplitState, idx: IntArray, old_loss: FloatArray, new_loss: FloatArray
+    ) -> None:
+        """The split's exact loss, and the running sums behind its standard errors."""
+        step = old_loss - new_loss
+        state.step_se = _mean_se(float(step.sum()), _squares(step), state.n)
+        base = state.base_loss[idx]
+        old_gain, new_gain = base - old_loss, base - new_loss
+        state.gain_sum += float(new_gain.sum() - old_gain.sum())
+        state.gain_squares += _squares(new_gain) - _squares(old_gain)
+        state.loss_units += self._units(new_loss) - self._units(old_loss)
+
+    def _move_groups(
+        self, positions: npt.NDArray[np.int64], old_loss: FloatArray, new_loss: FloatArray
+    ) -> list[int]:
+        """Add to each accepted group's exact loss its memberships' changes (group position,
+        old and new loss of the row on the decision split), update which groups violate the
+        repair rule, and return the positions of the groups whose loss moved."""
+        moved = []
+        for pos, delta in self._group_deltas(positions, old_loss, new_loss).items():
             group = self.groups_[pos]
-            group.loss_units = self._units(self._decision.row_loss[group.rows[self.decision_split]])
+            group.loss_units += delta
+            moved.append(pos)
+            if group.loss_units - group.best_units > self._repair_units:
+                self._violating.add(pos)
+            else:
+                self._violating.discard(pos)
+        return moved
+
+    def _group_deltas(
+        self, positions: npt.NDArray[np.int64], old_loss: FloatArray, new_loss: FloatArray
+    ) -> dict[int, int]:
+        """The exact nonzero loss change of each group, from its memberships' changes."""
+        if not len(positions):
+            return {}
+        count = len(self.groups_)
+        if self.loss.task is Task.CLASSIFICATION:
+            # 0-1 losses are small integers: their float sums are exact.
+            step = np.bincount(positions, weights=new_loss - old_loss, minlength=count)
+            moved = np.flatnonzero(step)
+            return {
+                pos: int(d) << SCALE_BITS
+                for pos, d in zip(moved.tolist(), step[moved].tolist(), strict=True)
+            }
+        after = exact_sums_by(new_loss, positions, count)
+        before = exact_sums_by(old_loss, positions, count)
+        return {pos: a - b for pos, (a, b) in enumerate(zip(after, before, strict=True)) if a != b}
+
+    def _record_bests(self, positions: Iterable[int], version: int) -> None:
+        """Record a new best for each of these groups whose loss fell below its best."""
+        for pos in positions:
+            group = self.groups_[pos]
             if group.loss_units < group.best_units:
                 self._record_best(group, version)
 
     def _record_best(self, group: AcceptedGroup, version: int) -> None:
         group.best_units = group.loss_units
         group.best_version = version
-        group.best_pred = {n: s.pred[group.rows[n]].copy() for n, s in self.splits_.items()}
+        if group.position < len(self._best_versions):
+            self._best_versions[group.position] = version
+        group.saved = {name: [] for name in self.splits_}  # the head is the best version
 
     def _new_version(self, kind: Literal["patch", "pointer"], key: str, target: int | None) -> int:
         version = len(self.versions_)
@@ -600,6 +693,20 @@ class BountyEvaluator:
     def group_loss(self, group: AcceptedGroup) -> tuple[float, float]:
         """A group's current and best mean loss on the decision split."""
         return to_float(group.loss_units, group.n_rows), to_float(group.best_units, group.n_rows)
+
+
+def _differs(old: Array, new: Array) -> BoolArray:
+    """Where ``new`` differs from ``old``: bit for bit for floats (so -0.0 replaces 0.0)."""
+    if old.dtype.kind == "f":
+        return np.asarray(old.view(np.int64) != new.astype(np.float64).view(np.int64))
+    return np.asarray(old != new)
+
+
+def _squares(values: FloatArray) -> float:
+    """The sum of squares, without BLAS: its threads stall on a busy machine (a 10^4-row dot
+    product took 20 ms with the other core loaded), and its order of summation is the
+    machine's."""
+    return float(np.einsum("i,i->", values, values))
 
 
 def _mean_se(total: float, squares: float, n: int) -> float:

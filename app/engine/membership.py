@@ -21,10 +21,11 @@ class _Level:
 class Membership:
     """Rows -> positions of the accepted groups containing them, for ``n`` rows.
 
-    Recently added groups wait in a short list; every ``merge_every`` of them become a CSR
-    level, and levels of similar size merge like a binary counter (a log-structured merge), so
-    each membership is copied O(log groups) times in all and a lookup costs O(rows asked x
-    levels + memberships found), whatever the number of groups that do not touch those rows.
+    Recently added groups wait in a short list until there are ``merge_every`` of them or they
+    hold n/16 memberships; then they become a CSR level, and levels of similar size merge like
+    a binary counter (a log-structured merge), so each membership is copied O(log groups) times
+    in all and a lookup costs O(rows asked x levels + memberships found + n/16), whatever the
+    number of groups that do not touch those rows.
     """
 
     def __init__(self, n: int, merge_every: int = 16) -> None:
@@ -32,38 +33,50 @@ class Membership:
         self.merge_every = merge_every
         self._levels: list[_Level] = []
         self._pending: list[tuple[int, IntArray]] = []
-        self._scratch = np.zeros(n, dtype=np.bool_)
+        self._pending_size = 0
+        self._where = np.full(n, -1, dtype=np.int64)  # reused: row -> its place among the asked
 
     def add(self, position: int, rows: IntArray) -> None:
         """Record that the group at ``position`` contains ``rows`` (unique)."""
         self._pending.append((position, rows))
-        if len(self._pending) >= self.merge_every:
+        self._pending_size += len(rows)
+        if len(self._pending) >= self.merge_every or self._pending_size * 16 >= self.n:
             self._flush()
 
     def groups_touching(self, rows: IntArray) -> npt.NDArray[np.int64]:
         """Sorted positions of the groups that contain any of ``rows``."""
-        if len(rows) == 0:
-            return np.empty(0, dtype=np.int64)
+        return np.unique(self.memberships(rows)[1])
+
+    def memberships(self, rows: IntArray) -> tuple[IntArray, npt.NDArray[np.int64]]:
+        """Every (asked row, group containing it) pair, as two aligned arrays: the row's place
+        in ``rows`` (unique rows) and the group's position, in no particular order."""
         found = [self._lookup(level, rows) for level in self._levels]
-        if self._pending:
-            self._scratch[rows] = True  # a reused n-row buffer: no O(n) work per lookup
-            touched = [pos for pos, idx in self._pending if self._scratch[idx].any()]
-            self._scratch[rows] = False
-            found.append(np.asarray(touched, dtype=np.int64))
+        if self._pending and len(rows):
+            where = self._where
+            where[rows] = np.arange(len(rows))  # a reused n-row buffer: no O(n) work per lookup
+            for pos, idx in self._pending:
+                place = where[idx]
+                place = place[place >= 0]
+                found.append((place, np.full(len(place), pos, dtype=np.int64)))
+            where[rows] = -1
         if not found:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(found))
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
+        return (
+            np.concatenate([place for place, _ in found]).astype(np.intp, copy=False),
+            np.concatenate([groups for _, groups in found]),
+        )
 
     @staticmethod
-    def _lookup(level: _Level, rows: IntArray) -> npt.NDArray[np.int64]:
+    def _lookup(level: _Level, rows: IntArray) -> tuple[IntArray, npt.NDArray[np.int64]]:
         starts = level.indptr[rows]
         counts = level.indptr[rows + 1] - starts
         total = int(counts.sum())
         if not total:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
         # Flat positions of every membership of the asked rows, without a Python loop.
         run_starts = np.repeat(starts - (np.cumsum(counts) - counts), counts)
-        return level.members[run_starts + np.arange(total)].astype(np.int64)
+        places = np.repeat(np.arange(len(rows)), counts)
+        return places, level.members[run_starts + np.arange(total)].astype(np.int64)
 
     def _flush(self) -> None:
         rows = np.concatenate([idx for _, idx in self._pending])
@@ -71,6 +84,7 @@ class Membership:
             [np.full(len(idx), pos, dtype=np.int32) for pos, idx in self._pending]
         )
         self._pending = []
+        self._pending_size = 0
         level = self._build(rows, members)
         while self._levels and len(self._levels[-1].members) <= 2 * len(level.members):
             level = self._merge(self._levels.pop(), level)

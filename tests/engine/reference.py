@@ -74,9 +74,17 @@ class ReferenceRound:
         self.tested = 0
         self.nodes: list[RefNode] = []
         self.accepted: list[tuple[str, dict[str, np.ndarray], int]] = []  # key, masks, version
+        self._versions: dict[tuple[int, str], np.ndarray] = {}
 
     def predict(self, version: int, split: str) -> np.ndarray:
         """Version ``version`` on a split: f0 with the first ``version`` nodes, newest first."""
+        # Versions never change once made: remembering them keeps pointer chains from
+        # recomputing their targets again and again (exponential in a chain's length).
+        if (version, split) not in self._versions:
+            self._versions[version, split] = self._build(version, split)
+        return self._versions[version, split].copy()
+
+    def _build(self, version: int, split: str) -> np.ndarray:
         pred = self.base[split].copy()
         for node in self.nodes[:version]:
             mask = node.masks[split]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from app.engine.exact import SCALE_BITS, exact_sum, to_float, to_units
+from app.engine.exact import SCALE_BITS, exact_sum, exact_sums_by, to_float, to_units
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
@@ -39,3 +39,16 @@ def test_overflowing_sums_become_infinite_floats() -> None:
 
 def test_to_units_is_exact() -> None:
     assert to_units(0.5) == Fraction(1 << (SCALE_BITS - 1))
+
+
+@given(
+    arrays(np.float64, st.integers(0, 120), elements=finite),
+    st.integers(1, 6),
+    st.integers(0, 2**32 - 1),
+)
+def test_exact_sums_by_label_are_each_labels_exact_sum(
+    values: np.ndarray, n_labels: int, seed: int
+) -> None:
+    labels = np.random.default_rng(seed).integers(0, n_labels, len(values))
+    got = exact_sums_by(values, labels, n_labels)
+    assert got == [exact_sum(values[labels == label]) for label in range(n_labels)]

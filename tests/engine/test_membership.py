@@ -29,3 +29,29 @@ def test_groups_touching_matches_brute_force(
         asked = np.flatnonzero(rng.random(n) < rng.uniform(0, 0.3))
         want = [g for g, members in enumerate(groups) if members & set(asked.tolist())]
         assert index.groups_touching(asked).tolist() == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 80),
+    n_groups=st.integers(0, 40),
+    merge_every=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_memberships_are_every_row_group_pair(
+    n: int, n_groups: int, merge_every: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    index = Membership(n, merge_every=merge_every)
+    groups = []
+    for pos in range(n_groups):
+        rows = np.flatnonzero(rng.random(n) < rng.uniform(0, 0.9))
+        index.add(pos, rows)
+        groups.append(set(rows.tolist()))
+        asked = rng.permutation(n)[: rng.integers(0, n + 1)]
+        places, positions = index.memberships(asked)
+        got = sorted(zip(asked[places].tolist(), positions.tolist(), strict=True))
+        want = sorted(
+            (int(r), g) for g, members in enumerate(groups) for r in asked if r in members
+        )
+        assert got == want
