@@ -3,13 +3,18 @@ and the organizer's export of the model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.auth.deps import BearerToken, CurrentUser, OptionalUser, resolve_user
+from app.auth.deps import BearerToken, CurrentUser, resolve_user
 from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
 from app.core.downloads import temporary_file_response
+from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
 from app.leaderboard import cache, service
 from app.leaderboard.report import ClosingReport, closing_report
@@ -24,15 +29,34 @@ from app.leaderboard.schemas import (
     RepairOut,
     TeamFeatureUsage,
 )
-from app.rounds.models import Disclosure
+from app.rounds.models import Disclosure, Round
 from app.rounds.service import require_organizer_of, visible_round
 from app.submissions.disclosure import holdout_mean_step
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
 
+def _conditional(
+    request: Request,
+    key: tuple[Any, ...],
+    round_: Round,
+    build: Callable[[], BaseModel],
+) -> Answer:
+    """The answer for ``key`` (an endpoint, the round and what sets the caller's view of it),
+    from the cache while the round's token is unchanged, else built and serialized once."""
+    answers: cache.AnswerCache = request.app.state.leaderboards
+    return answers.get(key, cache.round_token(round_), lambda: Answer.json(build()))
+
+
+async def _answer_read(request: Request, work: Callable[[Session], Answer]) -> Response:
+    """``work`` in one trip to the thread pool, answered as a conditional response."""
+    return conditional_response(request, await read_in_thread(request, work))
+
+
 @router.get(
-    "/rounds/{slug}/leaderboard", response_model=LeaderboardOut, responses=problems(401, 404)
+    "/rounds/{slug}/leaderboard",
+    response_model=LeaderboardOut,
+    responses={**CONDITIONAL_RESPONSES, **problems(401, 404)},
 )
 async def leaderboard(
     slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
@@ -40,19 +64,16 @@ async def leaderboard(
     """Teams ranked by credited improvement: the sum of the holdout scores of their accepted,
     not disqualified submissions. Teams with no accepted submission follow, unranked. When the
     round discloses no holdout numbers, the ranking is by accepted submissions, then earliest
-    last improvement. A frozen round shows the leaderboard as of its freeze."""
-    answers: cache.AnswerCache = request.app.state.leaderboards
+    last improvement. A frozen round shows the leaderboard as of its freeze. Conditional:
+    `If-None-Match` with the answer's ETag gets 304 while it is unchanged."""
 
-    def board_json(session: Session) -> bytes:
+    def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
-        return answers.get(
-            (view.round.id, view.disclosure),
-            cache.round_token(view.round),
-            lambda: _board(session, view).model_dump_json().encode(),
-        )
+        key = ("leaderboard", view.round.id, view.disclosure)
+        return _conditional(request, key, view.round, lambda: _board(session, view))
 
     # The hottest read of the API: one trip to the thread pool, and the answer cached as JSON.
-    return Response(await read_in_thread(request, board_json), media_type="application/json")
+    return await _answer_read(request, answer)
 
 
 def _board(session: Session, view: service.Viewer) -> LeaderboardOut:
@@ -86,11 +107,27 @@ def _board(session: Session, view: service.Viewer) -> LeaderboardOut:
     )
 
 
-@router.get("/rounds/{slug}/history", response_model=HistoryOut, responses=problems(401, 404))
-def history(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> HistoryOut:
+@router.get(
+    "/rounds/{slug}/history",
+    response_model=HistoryOut,
+    responses={**CONDITIONAL_RESPONSES, **problems(401, 404)},
+)
+async def history(
+    slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
+) -> Response:
     """The model's versions, oldest first: the node that made each one, the team behind it,
-    and its holdout loss (as the round discloses it) and train loss (exact)."""
-    view = service.viewer(session, slug, user)
+    and its holdout loss (as the round discloses it) and train loss (exact). Conditional, like
+    the leaderboard."""
+
+    def answer(session: Session) -> Answer:
+        view = service.viewer(session, slug, resolve_user(session, token, settings))
+        key = ("history", view.round.id, view.disclosure)
+        return _conditional(request, key, view.round, lambda: _history(session, view))
+
+    return await _answer_read(request, answer)
+
+
+def _history(session: Session, view: service.Viewer) -> HistoryOut:
     versions = [
         HistoryPoint(
             version=v.version,
@@ -111,13 +148,26 @@ def history(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> History
 
 
 @router.get(
-    "/rounds/{slug}/feature-usage", response_model=FeatureUsageOut, responses=problems(401, 404)
+    "/rounds/{slug}/feature-usage",
+    response_model=FeatureUsageOut,
+    responses={**CONDITIONAL_RESPONSES, **problems(401, 404)},
 )
-def feature_usage(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> FeatureUsageOut:
+async def feature_usage(
+    slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
+) -> Response:
     """The team x feature matrix: for each team, how many of its rule-group submissions read
     each of the round's features; model groups, whose features are unknown, are counted
-    apart."""
-    round_ = visible_round(session, slug, user)
+    apart. Conditional, like the leaderboard."""
+
+    def answer(session: Session) -> Answer:
+        round_ = visible_round(session, slug, resolve_user(session, token, settings))
+        key = ("feature-usage", round_.id)  # the same for every caller who may see the round
+        return _conditional(request, key, round_, lambda: _feature_usage(session, round_))
+
+    return await _answer_read(request, answer)
+
+
+def _feature_usage(session: Session, round_: Round) -> FeatureUsageOut:
     features = service.feature_names(round_)
     teams = [
         TeamFeatureUsage(
@@ -133,21 +183,36 @@ def feature_usage(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> F
     return FeatureUsageOut(round=round_.slug, features=features, totals=totals, teams=teams)
 
 
-@router.get("/rounds/{slug}/groups", response_model=GroupsOut, responses=problems(401, 404))
-def groups(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> GroupsOut:
+@router.get(
+    "/rounds/{slug}/groups",
+    response_model=GroupsOut,
+    responses={**CONDITIONAL_RESPONSES, **problems(401, 404)},
+)
+async def groups(
+    slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
+) -> Response:
     """The accepted, not disqualified submissions in the order they were accepted: the group,
     its size and loss before and after on the holdout (as the round discloses them), the
-    version it made and the repairs it caused."""
-    view = service.viewer(session, slug, user)
+    version it made and the repairs it caused. Conditional, like the leaderboard."""
+
+    def answer(session: Session) -> Answer:
+        view = service.viewer(session, slug, resolve_user(session, token, settings))
+        key = ("groups", view.round.id, view.disclosure)
+        return _conditional(request, key, view.round, lambda: _groups(session, view))
+
+    return await _answer_read(request, answer)
+
+
+def _groups(session: Session, view: service.Viewer) -> GroupsOut:
     out = []
-    for sub, team in service.accepted_groups(session, view.round, view.cutoff):
+    for sub in service.accepted_groups(session, view.round, view.cutoff):
         verdict = sub.verdict or {}
-        stats = view.group_stats(sub)
+        stats = view.group_stats(sub.verdict)
         out.append(
             AcceptedGroupOut(
                 submission_id=sub.id,
                 team_id=sub.team_id,
-                team=team,
+                team=sub.team,
                 group=(sub.group_expression or "") if sub.group_kind == "rule" else "group model",
                 group_kind="rule" if sub.group_kind == "rule" else "model",
                 n_group=stats.n_group if stats else None,

@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import pyarrow.parquet as pq
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from app.auth.deps import OptionalUser, Organizer
+from app.auth.deps import BearerToken, OptionalUser, Organizer, resolve_user
 from app.auth.models import User
-from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep
+from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
 from app.core.errors import Problem
+from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
 from app.core.uploads import CHUNK, safe_name, spool
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema
 from app.engine.significance import AcceptanceTest
+from app.leaderboard.cache import AnswerCache, round_token
 from app.rounds import service
 from app.rounds.models import Disclosure, ModelVersion, Round
 from app.rounds.schemas import (
@@ -191,10 +193,27 @@ def list_rounds(
     return [round_out(r, user) for r in rounds]
 
 
-@router.get("/rounds/{slug}", response_model=RoundOut, responses=problems(401, 404))
-def get_round(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> RoundOut:
-    """A round's details and rules. Drafts are visible only to their organizer."""
-    return round_out(service.visible_round(session, slug, user), user)
+@router.get(
+    "/rounds/{slug}",
+    response_model=RoundOut,
+    responses={**CONDITIONAL_RESPONSES, **problems(401, 404)},
+)
+async def get_round(
+    slug: RoundSlug, request: Request, settings: SettingsDep, token: BearerToken
+) -> Response:
+    """A round's details and rules. Drafts are visible only to their organizer. Conditional:
+    `If-None-Match` with the answer's ETag gets 304 while it is unchanged."""
+
+    def answer(session: Session) -> Answer:
+        user = resolve_user(session, token, settings)
+        found = service.visible_round(session, slug, user)
+        # The answer is the row as one of two viewers sees it (the organizer also sees the
+        # split seed), cached while no column of the row changes.
+        key = ("round", found.id, service.is_organizer_of(found, user))
+        answers: AnswerCache = request.app.state.leaderboards
+        return answers.get(key, round_token(found), lambda: Answer.json(round_out(found, user)))
+
+    return conditional_response(request, await read_in_thread(request, answer))
 
 
 @router.patch(
