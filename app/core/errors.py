@@ -22,6 +22,7 @@ log = logging.getLogger("bounty.errors")
 
 STORAGE_RETRY_SECONDS = 60  # what a client is told to wait after a storage failure
 DATABASE_RETRY_SECONDS = 2
+EVALUATION_RETRY_SECONDS = 10  # ... after the machine failed to run an upload's check
 
 PROBLEM_TYPE_BASE = "/problems/"
 TITLES = {
@@ -150,6 +151,19 @@ def engine_problem(exc: EngineError, *, field: str | None = None) -> Problem:
         if value is not None:
             error[attr] = value
     return Problem(422, exc.code.replace("_", "-"), str(exc), errors=[error])
+
+
+def evaluation_unavailable(cause: str) -> Problem:
+    """503 ``evaluation-unavailable``: the machine could not run a pair's check (it failed to
+    start or was killed for the machine's sake: the platform's fault, not the pair's); nothing
+    was stored, and the client should try again, with the same ``Idempotency-Key``."""
+    return Problem(
+        503,
+        "evaluation-unavailable",
+        f"the server could not check the pair right now ({cause}); nothing was stored and no "
+        "quota was used, try again later",
+        headers={"Retry-After": str(EVALUATION_RETRY_SECONDS)},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -6,16 +6,17 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import nullcontext
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.auth.deps import CurrentUser, OptionalUser
+from app.auth.deps import BearerToken, CurrentUser, OptionalUser, resolve_user
 from app.auth.models import User
 from app.core import audit
 from app.core.db import begin_write, transaction, utcnow
@@ -27,11 +28,13 @@ from app.core.deps import (
     SettingsDep,
     StoreDep,
     SubmissionId,
+    read_in_thread,
     writes_late,
 )
 from app.core.errors import Problem
 from app.core.notify import Notifier
 from app.core.openapi import problems
+from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 from app.core.uploads import received
 from app.rounds.models import Round, RoundStatus
@@ -95,11 +98,17 @@ def to_out(sub: Submission, round_: Round, *, organizer: bool) -> SubmissionOut:
     response_model=SubmissionAccepted,
     dependencies=[Depends(require_multipart)],
     responses={
-        **problems(401, 403, 404, 409, 503, 507),
+        **problems(401, 403, 404, 409, 507),
         413: {"description": "A file is larger than the limit."},
         415: {"description": "The body is not multipart/form-data."},
         422: {"description": "The expression or a model is invalid (with the position)."},
         429: {"description": "The team's daily quota is used up (with the reset time)."},
+        503: {
+            "description": "The server could not check the pair, store its files or reach the "
+            "database for a moment (evaluation-unavailable, storage-unavailable, "
+            "database-unavailable), not through the pair's fault: nothing was stored and no "
+            "quota used; try again after Retry-After with the same Idempotency-Key."
+        },
     },
 )
 @writes_late
@@ -129,7 +138,9 @@ def submit(
 ) -> SubmissionAccepted:
     """Submit a pair (g, h). It is checked at once on a sample of the public train split, so
     most mistakes come back as 422; then it is stored and queued for evaluation on the holdout.
-    Every stored submission counts towards the team's daily quota, whatever its verdict. A retry
+    If the server fails to run the check (a busy machine, not the pair), it tries again, then
+    answers 503 with Retry-After, storing nothing. Every stored submission counts towards the
+    team's daily quota, whatever its verdict, except one the platform had to abandon. A retry
     with the same ``Idempotency-Key`` returns the first submission instead of a new one."""
     round_ = get_round(session, slug)
     team = require_team(session, user, round_)
@@ -260,12 +271,32 @@ def check_expression(
 @router.get(
     "/submissions/{submission_id}", response_model=SubmissionOut, responses=problems(401, 404)
 )
-def get_submission(
-    submission_id: SubmissionId, user: CurrentUser, session: SessionDep
-) -> SubmissionOut:
+async def get_submission(
+    submission_id: SubmissionId, request: Request, settings: SettingsDep, token: BearerToken
+) -> Response:
     """A submission of the caller's team (or of a round the caller organizes)."""
-    sub, round_ = _visible(session, user, submission_id)
-    return to_out(sub, round_, organizer=is_organizer_of(round_, user))
+
+    # Polled while a verdict runs: one trip to the thread pool, serialized once.
+    def read(session: Session) -> bytes:
+        user = _signed_in(session, token, settings)
+        sub, round_ = _visible(session, user, submission_id)
+        shown = to_out(sub, round_, organizer=is_organizer_of(round_, user))
+        return shown.model_dump_json().encode()
+
+    return Response(await read_in_thread(request, read), media_type="application/json")
+
+
+def _signed_in(session: Session, token: str | None, settings: Settings) -> User:
+    """The caller of a read done in ``read_in_thread`` (as ``CurrentUser`` would be)."""
+    user = resolve_user(session, token, settings)
+    if user is None:
+        raise Problem(
+            401, "not-authenticated", "sign in first", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+_SUBMISSION_LIST: Final = TypeAdapter(list[SubmissionOut])
 
 
 @router.get(
@@ -273,10 +304,11 @@ def get_submission(
     response_model=list[SubmissionOut],
     responses=problems(401, 403, 404),
 )
-def list_submissions(
+async def list_submissions(
     slug: RoundSlug,
-    user: CurrentUser,
-    session: SessionDep,
+    request: Request,
+    settings: SettingsDep,
+    token: BearerToken,
     status: Annotated[SubmissionStatus | None, Query()] = None,
     outcome: Annotated[
         str | None, Query(pattern="^(accepted|rejected|invalid|disqualified)$")
@@ -286,27 +318,34 @@ def list_submissions(
     before_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Page: submissions older than this.")
     ] = None,
-) -> list[SubmissionOut]:
+) -> Response:
     """The caller's team's submissions, newest first; the organizer sees every team's."""
-    round_ = get_round(session, slug)
-    organizer = is_organizer_of(round_, user)
-    query = select(Submission).where(Submission.round_id == round_.id)
-    if organizer:
-        if team_id is not None:
-            query = query.where(Submission.team_id == team_id)
-    else:
-        team = team_of(session, user.id, round_.id)
-        if team is None:
-            return []
-        query = query.where(Submission.team_id == team.id)
-    if status is not None:
-        query = query.where(Submission.status == status)
-    if outcome is not None:
-        query = query.where(Submission.outcome == outcome)
-    if before_id is not None:
-        query = query.where(Submission.id < before_id)
-    subs = session.scalars(query.order_by(Submission.id.desc()).limit(limit))
-    return [to_out(s, round_, organizer=organizer) for s in subs]
+
+    # Polled while verdicts run: one trip to the thread pool (not one per dependency), and the
+    # page serialized once (not validated again against the response model first).
+    def page(session: Session) -> bytes:
+        user = _signed_in(session, token, settings)
+        round_ = get_round(session, slug)
+        organizer = is_organizer_of(round_, user)
+        query = select(Submission).where(Submission.round_id == round_.id)
+        if organizer:
+            if team_id is not None:
+                query = query.where(Submission.team_id == team_id)
+        else:
+            team = team_of(session, user.id, round_.id)
+            if team is None:
+                return b"[]"
+            query = query.where(Submission.team_id == team.id)
+        if status is not None:
+            query = query.where(Submission.status == status)
+        if outcome is not None:
+            query = query.where(Submission.outcome == outcome)
+        if before_id is not None:
+            query = query.where(Submission.id < before_id)
+        subs = session.scalars(query.order_by(Submission.id.desc()).limit(limit))
+        return _SUBMISSION_LIST.dump_json([to_out(s, round_, organizer=organizer) for s in subs])
+
+    return Response(await read_in_thread(request, page), media_type="application/json")
 
 
 @router.get(

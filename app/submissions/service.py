@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.core.errors import Problem, ProblemError, engine_problem
+from app.core.errors import Problem, ProblemError, engine_problem, evaluation_unavailable
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
 from app.engine.data import prepare_features
@@ -29,19 +32,38 @@ from app.rounds.service import round_schema
 from app.submissions.models import Submission
 from app.submissions.schemas import ExpressionCheckOut, QuotaOut
 from app.teams.models import Team
-from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
+from app.worker.runner import ABANDONED, PLATFORM_ABANDONED
+from app.worker.sandbox import (
+    Limits,
+    PairFiles,
+    SandboxError,
+    SandboxUnavailable,
+    run_sandboxed,
+)
+
+log = logging.getLogger("bounty.submissions")
 
 SAMPLE_ROWS = 200
+CHECK_ATTEMPTS = 3
+"""How many times the upload-time check is run when the platform, not the pair, fails it."""
+CHECK_BACKOFF_SECONDS = (0.5, 2.0)
+"""The waits before the second, third, ... run."""
 
 
 def quota(session: Session, round_: Round, team: Team) -> QuotaOut:
-    """The team's submissions today (UTC) against the round's daily quota."""
+    """The team's submissions today (UTC) against the round's daily quota. A submission the
+    platform abandoned (it could not evaluate it: not the pair's fault) does not count."""
     now = utcnow()
-    day_start = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    day_start = datetime.combine(now.date(), dt_time(), tzinfo=now.tzinfo)
     used = (
         session.scalar(
             select(func.count(Submission.id)).where(
-                Submission.team_id == team.id, Submission.created_at >= day_start
+                Submission.team_id == team.id,
+                Submission.created_at >= day_start,
+                or_(
+                    Submission.eval_error.is_(None),
+                    Submission.eval_error.not_in((ABANDONED, PLATFORM_ABANDONED)),
+                ),
             )
         )
         or 0
@@ -151,7 +173,9 @@ def check_pair(
 ) -> CheckedPair:
     """Parse the group rule here, then load and run both models on the public sample in a
     sandboxed child, as a worker would (an uploaded model never runs in the API process);
-    422 if any part fails, naming the field and, for expressions, the position."""
+    422 if any part fails, naming the field and, for expressions, the position. A failure of
+    the platform (``SandboxUnavailable``) is tried again ``CHECK_ATTEMPTS`` times in all, then
+    answered 503 ``evaluation-unavailable`` with ``Retry-After``."""
     columns: tuple[str, ...] = ()
     if expression is not None:
         try:
@@ -166,7 +190,7 @@ def check_pair(
         sample.to_parquet(features)
         pair = PairFiles(model_path, expression, group_model_path)
         try:
-            run_sandboxed(pair, schema, {"sample": features}, {"sample": len(sample)}, limits)
+            _run_check(pair, schema, features, len(sample), limits)
         except SandboxError as exc:
             message = str(exc)
             raise Problem(
@@ -176,6 +200,28 @@ def check_pair(
                 errors=[{"field": exc.field, "message": message}],
             ) from exc
     return CheckedPair(columns, model_format)
+
+
+def _run_check(
+    pair: PairFiles, schema: FeatureSchema, features: Path, n_rows: int, limits: Limits
+) -> None:
+    """Run the pair on the sample; SandboxError if it fails, the 503 problem if the platform
+    keeps failing to run it."""
+    for attempt in range(1, CHECK_ATTEMPTS + 1):
+        try:
+            run_sandboxed(pair, schema, {"sample": features}, {"sample": n_rows}, limits)
+        except SandboxUnavailable as exc:
+            log.warning(
+                "upload check: the platform failed (attempt %d of %d): %s",
+                attempt,
+                CHECK_ATTEMPTS,
+                exc,
+            )
+            if attempt == CHECK_ATTEMPTS:
+                raise evaluation_unavailable(str(exc)) from exc
+            time.sleep(CHECK_BACKOFF_SECONDS[min(attempt, len(CHECK_BACKOFF_SECONDS)) - 1])
+        else:
+            return
 
 
 def _model_format(path: Path, field: str) -> str:

@@ -5,6 +5,13 @@ Any number of workers may run, on any machines sharing the database and the arti
 A worker that dies stops renewing its lease, and another one takes the job over; decisions
 are made under a lock on the round's row and only for the round's oldest undecided
 submission, so each submission is decided exactly once and in arrival order.
+
+An evaluation the platform failed (``SandboxUnavailable``: the machine, not the pair) is queued
+again, to be claimed after a back-off (``lease_expires_at`` of a queued job is the time before
+which it is not claimed); the attempt counts, and after ``MAX_ATTEMPTS`` the job is abandoned
+with ``PLATFORM_ABANDONED``: an invalid verdict, in its place in arrival order, that says it
+was the platform's failure and does not count against the team's daily quota (neither does
+``ABANDONED``, the verdict of a job whose workers kept dying under it).
 """
 
 from __future__ import annotations
@@ -36,13 +43,26 @@ from app.submissions.models import Submission, SubmissionStatus
 from app.worker.outputs import dump_outputs, load_outputs
 from app.worker.replay import mark_disqualified
 from app.worker.round_state import RoundCache
-from app.worker.sandbox import Limits, PairFiles, SandboxError, run_sandboxed
+from app.worker.sandbox import (
+    Limits,
+    PairFiles,
+    SandboxError,
+    SandboxUnavailable,
+    run_sandboxed,
+)
 from app.worker.verdicts import record_verdict, record_versions, tested_before
 
 log = logging.getLogger("bounty.worker")
 
 MAX_ATTEMPTS = 3
 ABANDONED = "the evaluation was interrupted repeatedly and was abandoned"
+PLATFORM_ABANDONED = (
+    "the platform failed to run the evaluation repeatedly (not the pair's fault), so it was "
+    "abandoned; it does not count against the team's daily quota: submit the pair again"
+)
+PLATFORM_BACKOFF_SECONDS = (15.0, 60.0)
+"""How long a job waits after its first, second, ... failure of the platform before it is
+claimed again."""
 MAX_BACKOFF_SECONDS = 5.0
 # The database is unreachable, restarting, or dropped the connection (also SQLite's "database
 # is locked" past its busy timeout): wait and try again, as the connection pool reconnects.
@@ -70,6 +90,7 @@ class Worker:
         self.limits = Limits.from_settings(settings)
         folder = cache_dir or Path(settings.storage_dir).parent / "worker-cache"
         self.cache = RoundCache(store, folder, self.limits)
+        self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set. With the queue empty, wait ``worker_poll_seconds`` or
@@ -111,12 +132,18 @@ class Worker:
         submission_id, round_id = claimed
         log.info("worker %s claimed submission %s", self.name, submission_id)
         self.notifier.notify()  # each notify follows a commit that event streams can show
+        failure: SandboxUnavailable | None = None
         with self._heartbeat(submission_id):
             try:
                 self.evaluate(submission_id)
             except StorageError:
                 self._release(submission_id)  # not the pair's fault: queued again, uncounted
                 raise
+            except SandboxUnavailable as exc:
+                failure = exc
+        if failure is not None and not self._platform_failed(submission_id, failure):
+            self.notifier.notify()  # queued again, to be tried after a back-off
+            return True
         self.notifier.notify()
         self.decide_ready(round_id)
         return True
@@ -127,7 +154,10 @@ class Worker:
         """Lease the oldest queued (or abandoned) submission; (id, round id) or None."""
         now = utcnow()
         claimable = or_(
-            Submission.status == SubmissionStatus.QUEUED,
+            and_(  # a queued job backing off after a failure of the platform waits its time
+                Submission.status == SubmissionStatus.QUEUED,
+                or_(Submission.lease_expires_at.is_(None), Submission.lease_expires_at <= now),
+            ),
             and_(Submission.status == SubmissionStatus.RUNNING, Submission.lease_expires_at < now),
         )
         with transaction(self.factory) as session:
@@ -211,6 +241,62 @@ class Worker:
                     lease_expires_at=None,
                 )
             )
+
+    def _platform_failed(self, submission_id: int, exc: SandboxUnavailable) -> bool:
+        """After a failure of the platform, queue the job again to be claimed after a back-off
+        (the attempt counts), or, once it has had ``MAX_ATTEMPTS``, abandon it with
+        ``PLATFORM_ABANDONED`` (evaluated, to be decided invalid). Returns whether it was
+        abandoned."""
+        mine = and_(
+            Submission.id == submission_id,
+            Submission.lease_owner == self.name,
+            Submission.status == SubmissionStatus.RUNNING,
+        )
+        with transaction(self.factory) as session:
+            attempts = session.scalar(select(Submission.attempts).where(mine))
+            if attempts is None:  # the lease was lost meanwhile: the new owner decides
+                return False
+            if attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "worker %s: submission %s abandoned after %d failures of the platform: %s",
+                    self.name,
+                    submission_id,
+                    attempts,
+                    exc,
+                )
+                session.execute(
+                    update(Submission)
+                    .where(mine)
+                    .values(
+                        status=SubmissionStatus.EVALUATED,
+                        outputs_sha=None,
+                        eval_error=PLATFORM_ABANDONED,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                    )
+                )
+                return True
+            delay = self.platform_backoff[min(attempts, len(self.platform_backoff)) - 1]
+            log.warning(
+                "worker %s: submission %s: the platform failed (attempt %d of %d), "
+                "trying again in %.0f s: %s",
+                self.name,
+                submission_id,
+                attempts,
+                MAX_ATTEMPTS,
+                delay,
+                exc,
+            )
+            session.execute(
+                update(Submission)
+                .where(mine)
+                .values(
+                    status=SubmissionStatus.QUEUED,
+                    lease_owner=None,
+                    lease_expires_at=utcnow() + timedelta(seconds=delay),
+                )
+            )
+            return False
 
     # --- evaluation ------------------------------------------------------------------------
 

@@ -7,6 +7,59 @@ it: as root, or with unprivileged user namespaces; ``sandbox_require_no_network`
 must), with a scrubbed environment, CPU-time, address-space, file-size and core-dump limits, a
 wall-clock timeout, a private temporary working directory, and no labels in its inputs.
 Outputs are read with ``allow_pickle=False`` and checked for shape and dtype.
+
+Whose fault a failed evaluation is
+----------------------------------
+A failure is either the pair's (``SandboxError``: an invalid pair, 422 at upload, an invalid
+verdict in the worker) or the platform's (``SandboxUnavailable``: tried again, 503 at upload,
+the job retried by the worker). A busy machine must never make a valid pair invalid, and a pair
+must never pass its own failure off as the platform's, so the rules rest on what the pair cannot
+forge: the child touches the job's ``started`` file (``app.worker.child``) before it reads
+anything of the pair, and an uploaded model is loaded only through the engine's safe loaders,
+so it runs no code of its own (it cannot signal, exit or write files).
+
+The platform's (``SandboxUnavailable``):
+
+- the child could not be started: ``Process.start`` raised (``OSError`` such as EAGAIN or
+  ENOMEM from fork, pipes or sockets; ``EOFError`` when the fork server died because its own
+  fork failed), or the job directory could not be written;
+- exit code 255: multiprocessing reports it when the fork server died and the child's status was
+  lost (the fork server's own fork failed with EAGAIN/ENOMEM, or the OOM killer took it); the
+  child, if it still runs, is killed with its process group. This was the "exit code 255" that
+  refused a valid pair on a busy machine;
+- any exit before ``started`` exists: the fork server's child failing in multiprocessing's
+  bootstrap (its traceback goes to the fork server's stderr, there is no ``stderr.txt``) or
+  while it confines itself, a kill before the job began;
+- ``error.json`` with ``platform``: the child caught an exception from a shared resource running
+  out (EAGAIN, ENOMEM, EMFILE, ENFILE, ENOSPC, EDQUOT, "can't start new thread") while its own
+  address space was well below its limit (near it, EAGAIN and ENOMEM are what the limit itself
+  gives, so they are the pair's), or the child cannot be taken off the network where that is
+  required;
+- a signal from outside after the job started: SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1/2, ...,
+  and SIGKILL unless the child had used its CPU time (the hard CPU limit sends SIGKILL) or most of
+  its address space (see below);
+- a nonzero exit after the job started with neither ``error.json`` nor a traceback.
+
+The pair's (``SandboxError``): ``error.json`` written for an engine error (the model failed to
+load or run: the loaders turn any exception of the model, MemoryError included, into one), a
+Python traceback from the job (MemoryError included), SIGXCPU (the CPU limit), the wall-clock
+timeout (we kill it; the pair's time, even if a slow machine made it slower, since a model that
+stalls must not be retried, and a child reaches the job within milliseconds of its start),
+SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP and SIGXFSZ after the job started (the
+model crashed its runtime or wrote too much), and missing, unreadable or malformed outputs. (An
+address-space limit below what a child of the fork server already maps, about 0.7 GB, makes
+every pair run out of memory: a configuration error these rules cannot tell from the pair's.)
+
+SIGKILL after the job started is the ambiguous case: the OOM killer, an operator or a container
+runtime sends it, and so does the hard CPU limit. The parent samples the child's CPU time and
+peak address space (``/proc/<pid>/stat``, ``VmPeak``) while it waits: a child killed with its
+CPU time used, or at 90% or more of its address-space limit, was itself the problem (it was
+about to hit its limit, or was the process the OOM killer had to pick); a child killed well
+below both was killed for the machine's sake, which is the platform's failure even if the
+child's own usage counted: the platform promised it the limit. A spike in the last quarter of
+a second before the kill can be missed; the cost of that error is bounded, since the worker
+gives up after a few attempts (abandoned, not counted against the team) and an upload answers
+503 after a few.
 """
 
 from __future__ import annotations
@@ -20,6 +73,7 @@ import os
 import resource
 import signal
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +83,9 @@ import numpy.typing as npt
 
 from app.core.settings import Settings
 from app.engine.decision import PairOutput
+from app.engine.models.messages import describe_exception
 from app.engine.schema import FeatureSchema, Task
+from app.worker.child import STARTED
 
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3
@@ -38,16 +94,39 @@ _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
 _FORK_SERVER = multiprocessing.get_context("forkserver")
 _preloaded = False
+_SAMPLE_SECONDS = 0.25  # how often the parent reads the child's CPU time and address space
+_NEAR_MEMORY_LIMIT = 0.9
+_LOST = 255  # multiprocessing's exit code when the fork server died and the status was lost
+_CRASH_SIGNALS = frozenset(
+    {
+        signal.SIGSEGV,
+        signal.SIGBUS,
+        signal.SIGILL,
+        signal.SIGFPE,
+        signal.SIGABRT,
+        signal.SIGSYS,
+        signal.SIGTRAP,
+        signal.SIGXFSZ,
+    }
+)
+_TRACEBACK = "Traceback (most recent call last)"
 
 
 class SandboxError(RuntimeError):
-    """The pair could not be evaluated; the message is meant for the participant. ``code``
-    and ``field`` say, for a model that failed to load or run, which error and which upload."""
+    """The pair could not be evaluated through its own fault; the message is meant for the
+    participant. ``code`` and ``field`` say, for a model that failed to load or run, which error
+    and which upload."""
 
     def __init__(self, message: str, *, code: str = "invalid_model", field: str = "model") -> None:
         super().__init__(message)
         self.code = code
         self.field = field
+
+
+class SandboxUnavailable(RuntimeError):  # noqa: N818 (it says what it means)
+    """The platform could not run the evaluation: not the pair's fault, and worth trying again
+    later (see the module's docstring for what counts). Deliberately not a ``SandboxError``, so
+    that code which turns those into invalid verdicts cannot catch it by accident."""
 
 
 @dataclass(frozen=True)
@@ -146,21 +225,35 @@ def run_sandboxed(
     n_rows: Mapping[str, int],
     limits: Limits,
 ) -> dict[str, PairOutput]:
-    """Run g and h on each split's feature file in a sandboxed child; SandboxError if it fails."""
-    with tempfile.TemporaryDirectory(prefix="bounty-job-") as tmp:
-        job_dir = Path(tmp)
-        for split, path in features.items():
-            (job_dir / f"features-{split}.parquet").symlink_to(path.resolve())
-        _write_job(job_dir, pair, schema, list(features))
+    """Run g and h on each split's feature file in a sandboxed child: SandboxError if it fails
+    through the pair's fault, SandboxUnavailable if through the platform's."""
+    try:
+        tmp = tempfile.TemporaryDirectory(prefix="bounty-job-")
+    except OSError as exc:
+        raise SandboxUnavailable(f"no job directory ({describe_exception(exc)})") from exc
+    with tmp:
+        job_dir = Path(tmp.name)
+        try:
+            for split, path in features.items():
+                (job_dir / f"features-{split}.parquet").symlink_to(path.resolve())
+            _write_job(job_dir, pair, schema, list(features))
+        except OSError as exc:
+            raise SandboxUnavailable(
+                f"the job could not be written ({describe_exception(exc)})"
+            ) from exc
         _run_child(job_dir, limits)
         error = job_dir / "error.json"
         if error.exists():
             found = json.loads(error.read_text())
+            if found.get("platform"):
+                raise SandboxUnavailable(found["message"])
             raise SandboxError(
                 found["message"],
                 code=found.get("code", "invalid_model"),
                 field=found.get("field", "model"),
             )
+        if not (job_dir / STARTED).exists():
+            raise SandboxUnavailable("the evaluation process ended before it started the job")
         return _read_outputs(job_dir / "outputs.npz", schema, n_rows)
 
 
@@ -202,9 +295,10 @@ def _enter_child(job_dir: str, limits: Limits) -> None:
     os.dup2(log, 2)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    if limits.require_no_network and not offline:
-        message = "the evaluation cannot be cut off the network on this worker; ask the organizer"
-        Path(job_dir, "error.json").write_text(json.dumps({"message": message, "code": "sandbox"}))
+    if limits.require_no_network and not offline:  # the machine's failing, not the pair's
+        message = "the evaluation cannot be cut off the network on this machine; ask the organizer"
+        error = {"message": message, "code": "sandbox", "platform": True}
+        Path(job_dir, "error.json").write_text(json.dumps(error))
         return
     from app.worker.child import run  # noqa: PLC0415 (preloaded by the fork server)
 
@@ -212,30 +306,118 @@ def _enter_child(job_dir: str, limits: Limits) -> None:
 
 
 def _run_child(job_dir: Path, limits: Limits) -> None:
-    process = _context().Process(target=_enter_child, args=(str(job_dir), limits), daemon=True)
-    process.start()
-    process.join(limits.wall_seconds)
+    """Run the child to its end; raise if it failed (whose fault: the module's docstring)."""
+    try:
+        process = _context().Process(target=_enter_child, args=(str(job_dir), limits), daemon=True)
+        process.start()
+    except (OSError, EOFError) as exc:  # EOFError: the fork server died (its fork failed)
+        raise SandboxUnavailable(
+            f"the evaluation process could not be started ({describe_exception(exc)})"
+        ) from exc
+    usage = _watch(process, limits.wall_seconds)
     if process.exitcode is None:
-        if process.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
         process.join()
         raise SandboxError(
             f"the evaluation took longer than {limits.wall_seconds:g} seconds and was stopped"
         )
+    if process.exitcode == _LOST:
+        _kill_group(process.pid)  # it may outlive its fork server if killed before it confined
     if process.exitcode != 0:
         log = job_dir / "stderr.txt"
         stderr = log.read_text(errors="replace") if log.exists() else ""
-        raise SandboxError(_describe_exit(process.exitcode, stderr))
+        started = (job_dir / STARTED).exists()
+        raise _failure(process.exitcode, stderr, started=started, usage=usage, limits=limits)
 
 
-def _describe_exit(code: int, stderr: str) -> str:
-    if code in (-signal.SIGXCPU, -signal.SIGKILL):
-        return "the evaluation used more CPU time than allowed and was stopped"
-    if "MemoryError" in stderr or code == -signal.SIGSEGV:
-        return "the evaluation ran out of memory or crashed"
-    last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {code}"
-    return f"the evaluation crashed: {last[:300]}"
+def _kill_group(pid: int | None) -> None:
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+@dataclass
+class _Usage:
+    """The most CPU time and address space the child was seen to use."""
+
+    cpu_seconds: float = 0.0
+    memory_bytes: int = 0
+    start_time: str | None = None  # tells the child from a later process with the same pid
+
+    def sample(self, pid: int | None) -> None:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except (OSError, IndexError):  # gone, or not Linux
+            return
+        if self.start_time not in (None, stat[19]):
+            return
+        self.start_time = stat[19]
+        with contextlib.suppress(ValueError, IndexError):
+            ticks = int(stat[11]) + int(stat[12])  # utime + stime
+            self.cpu_seconds = max(self.cpu_seconds, ticks / os.sysconf("SC_CLK_TCK"))
+        for line in status.splitlines():
+            if line.startswith("VmPeak:"):
+                with contextlib.suppress(ValueError, IndexError):
+                    self.memory_bytes = max(self.memory_bytes, int(line.split()[1]) * 1024)
+
+
+def _watch(process: multiprocessing.process.BaseProcess, wall_seconds: float) -> _Usage:
+    """Wait for the child's end or the wall-clock limit, sampling its usage meanwhile (the wait
+    ends as soon as the child does)."""
+    usage = _Usage()
+    deadline = time.monotonic() + wall_seconds
+    while True:
+        usage.sample(process.pid)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return usage
+        process.join(min(remaining, _SAMPLE_SECONDS))
+        if process.exitcode is not None:
+            return usage
+
+
+def _failure(
+    code: int, stderr: str, *, started: bool, usage: _Usage, limits: Limits
+) -> SandboxError | SandboxUnavailable:
+    """Whose fault a nonzero exit is, with its message (the rules: the module's docstring)."""
+    if code == _LOST:
+        return SandboxUnavailable("the fork server died during the evaluation (exit code 255)")
+    if not started:
+        return SandboxUnavailable(
+            f"the evaluation process died before it started the job ({_exit_name(code)})"
+        )
+    memory_limit = limits.memory_mb * 1024 * 1024
+    if code < 0:
+        sig = -code
+        used_cpu = usage.cpu_seconds >= limits.cpu_seconds
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and used_cpu):
+            return SandboxError("the evaluation used more CPU time than allowed and was stopped")
+        if sig == signal.SIGKILL:
+            if usage.memory_bytes >= _NEAR_MEMORY_LIMIT * memory_limit:
+                return SandboxError("the evaluation ran out of memory and was stopped")
+            return SandboxUnavailable(
+                "the evaluation was killed from outside (SIGKILL, likely the machine running "
+                f"out of memory) at {usage.memory_bytes // 2**20} MB of its "
+                f"{limits.memory_mb} MB"
+            )
+        if sig in _CRASH_SIGNALS:
+            return SandboxError("the evaluation ran out of memory or crashed")
+        return SandboxUnavailable(f"the evaluation was stopped from outside ({_exit_name(code)})")
+    if "MemoryError" in stderr:
+        return SandboxError("the evaluation ran out of memory or crashed")
+    if _TRACEBACK in stderr:
+        last = stderr.strip().splitlines()[-1]
+        return SandboxError(f"the evaluation crashed: {last[:300]}")
+    return SandboxUnavailable(f"the evaluation process exited with code {code} and no error")
+
+
+def _exit_name(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def _read_outputs(

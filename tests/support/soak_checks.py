@@ -36,9 +36,10 @@ from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.rounds.train_predictions import load_train_predictions
 from app.submissions.models import Submission
-from app.worker.runner import ABANDONED
+from app.worker.runner import ABANDONED, PLATFORM_ABANDONED
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_ABANDONED = (ABANDONED, PLATFORM_ABANDONED)  # abandoned jobs have no outputs to replay
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _check_verdicts(
     found.figures["outcomes"] = dict(Counter(row.outcome for row in rows))
     found.figures["re-evaluated after an interruption"] = sum(row.attempts > 1 for row in rows)
     found.figures["most attempts"] = max((row.attempts for row in rows), default=0)
-    found.figures["abandoned"] = sum(row.eval_error == ABANDONED for row in rows)
+    found.figures["abandoned"] = sum(row.eval_error in _ABANDONED for row in rows)
 
 
 def _group(store: LocalStore, row: Submission, round_: Round) -> Group:
@@ -161,7 +162,7 @@ def _check_replay(
     replay = BountyRound(round_schema(round_), round_rules(round_), base, splits)
     before = len(found.problems)
     for row in rows:
-        if row.eval_error == ABANDONED:  # no outputs to decide on: invalid, as it was
+        if row.eval_error in _ABANDONED:  # no outputs to decide on: invalid, as it was
             if row.outcome != "invalid":
                 found.problems.append(f"abandoned submission {row.id} is {row.outcome}")
             continue

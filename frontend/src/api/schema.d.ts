@@ -207,7 +207,8 @@ export interface paths {
         };
         /**
          * Get Round
-         * @description A round's details and rules. Drafts are visible only to their organizer.
+         * @description A round's details and rules. Drafts are visible only to their organizer. Conditional:
+         *     `If-None-Match` with the answer's ETag gets 304 while it is unchanged.
          */
         get: operations["get_round_api_v1_rounds__slug__get"];
         put?: never;
@@ -624,7 +625,9 @@ export interface paths {
          * Submit
          * @description Submit a pair (g, h). It is checked at once on a sample of the public train split, so
          *     most mistakes come back as 422; then it is stored and queued for evaluation on the holdout.
-         *     Every stored submission counts towards the team's daily quota, whatever its verdict. A retry
+         *     If the server fails to run the check (a busy machine, not the pair), it tries again, then
+         *     answers 503 with Retry-After, storing nothing. Every stored submission counts towards the
+         *     team's daily quota, whatever its verdict, except one the platform had to abandon. A retry
          *     with the same ``Idempotency-Key`` returns the first submission instead of a new one.
          */
         post: operations["submit_api_v1_rounds__slug__submissions_post"];
@@ -773,7 +776,8 @@ export interface paths {
          * @description Teams ranked by credited improvement: the sum of the holdout scores of their accepted,
          *     not disqualified submissions. Teams with no accepted submission follow, unranked. When the
          *     round discloses no holdout numbers, the ranking is by accepted submissions, then earliest
-         *     last improvement. A frozen round shows the leaderboard as of its freeze.
+         *     last improvement. A frozen round shows the leaderboard as of its freeze. Conditional:
+         *     `If-None-Match` with the answer's ETag gets 304 while it is unchanged.
          */
         get: operations["leaderboard_api_v1_rounds__slug__leaderboard_get"];
         put?: never;
@@ -794,7 +798,8 @@ export interface paths {
         /**
          * History
          * @description The model's versions, oldest first: the node that made each one, the team behind it,
-         *     and its holdout loss (as the round discloses it) and train loss (exact).
+         *     and its holdout loss (as the round discloses it) and train loss (exact). Conditional, like
+         *     the leaderboard.
          */
         get: operations["history_api_v1_rounds__slug__history_get"];
         put?: never;
@@ -816,7 +821,7 @@ export interface paths {
          * Feature Usage
          * @description The team x feature matrix: for each team, how many of its rule-group submissions read
          *     each of the round's features; model groups, whose features are unknown, are counted
-         *     apart.
+         *     apart. Conditional, like the leaderboard.
          */
         get: operations["feature_usage_api_v1_rounds__slug__feature_usage_get"];
         put?: never;
@@ -838,7 +843,7 @@ export interface paths {
          * Groups
          * @description The accepted, not disqualified submissions in the order they were accepted: the group,
          *     its size and loss before and after on the holdout (as the round discloses them), the
-         *     version it made and the repairs it caused.
+         *     version it made and the repairs it caused. Conditional, like the leaderboard.
          */
         get: operations["groups_api_v1_rounds__slug__groups_get"];
         put?: never;
@@ -3675,11 +3680,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong tag of this exact answer: send it back in `If-None-Match` to get 304 while the answer is unchanged. */
+                    ETag?: string;
+                    /** @description `private, no-cache`: revalidate before reuse. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RoundOut"];
                 };
+            };
+            /** @description Not Modified: the answer is still the one `If-None-Match` names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
@@ -5308,7 +5324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Service unavailable */
+            /** @description The server could not check the pair, store its files or reach the database for a moment (evaluation-unavailable, storage-unavailable, database-unavailable), not through the pair's fault: nothing was stored and no quota used; try again after Retry-After with the same Idempotency-Key. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5723,11 +5739,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong tag of this exact answer: send it back in `If-None-Match` to get 304 while the answer is unchanged. */
+                    ETag?: string;
+                    /** @description `private, no-cache`: revalidate before reuse. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LeaderboardOut"];
                 };
+            };
+            /** @description Not Modified: the answer is still the one `If-None-Match` names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
@@ -5773,11 +5800,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong tag of this exact answer: send it back in `If-None-Match` to get 304 while the answer is unchanged. */
+                    ETag?: string;
+                    /** @description `private, no-cache`: revalidate before reuse. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryOut"];
                 };
+            };
+            /** @description Not Modified: the answer is still the one `If-None-Match` names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
@@ -5823,11 +5861,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong tag of this exact answer: send it back in `If-None-Match` to get 304 while the answer is unchanged. */
+                    ETag?: string;
+                    /** @description `private, no-cache`: revalidate before reuse. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FeatureUsageOut"];
                 };
+            };
+            /** @description Not Modified: the answer is still the one `If-None-Match` names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
@@ -5873,11 +5922,22 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong tag of this exact answer: send it back in `If-None-Match` to get 304 while the answer is unchanged. */
+                    ETag?: string;
+                    /** @description `private, no-cache`: revalidate before reuse. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GroupsOut"];
                 };
+            };
+            /** @description Not Modified: the answer is still the one `If-None-Match` names. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
