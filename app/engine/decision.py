@@ -14,6 +14,7 @@ regression.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -271,7 +272,9 @@ class BountyEvaluator:
         self._best_versions = np.empty(0, dtype=np.intp)  # per accepted group, for vector checks
         n = self._decision.n
         self._alpha_units = decimal_units(self.alpha) * n
-        self._repair_units = decimal_units(self.repair_alpha) * n
+        # Loss differences are whole units: "> the threshold" is "> its floor" (an int compares
+        # much faster than a Fraction, in the repair loop's hottest line).
+        self._repair_units = math.floor(decimal_units(self.repair_alpha) * n)
         self.memberships_ = {name: Membership(state.n) for name, state in self.splits_.items()}
         zero = dict.fromkeys(self.splits_, 0.0)
         self.versions_: list[VersionInfo] = [
@@ -595,15 +598,12 @@ class BountyEvaluator:
             keys = groups.astype(np.uint16) if len(self.groups_) <= 1 << 16 else groups
             order = np.argsort(keys, kind="stable")
             groups, members = groups[order], members[order]
-            starts = np.flatnonzero(np.diff(groups, prepend=-1))
+            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
             saved = state.pred[members]
-            for pos, chunk, values in zip(
-                groups[starts].tolist(),
-                np.split(members, starts[1:]),
-                np.split(saved, starts[1:]),
-                strict=True,
+            for pos, start, end in zip(
+                groups[starts].tolist(), starts, [*starts[1:], len(groups)], strict=True
             ):
-                self.groups_[pos].saved[split].append((chunk, values))
+                self.groups_[pos].saved[split].append((members[start:end], saved[start:end]))
         state.written_at[rows] = len(self.versions_)  # the version these writes make
         return places, positions
 
