@@ -122,7 +122,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """The embedded default: migrate, create the demo round on UCI Adult if missing, then serve
-    the API with one evaluation worker (SQLite file and local artifact directory)."""
+    the API with ``embedded_workers`` evaluation workers (SQLite file and local artifact
+    directory)."""
     settings = get_settings()
     if settings.environment != "development":
         console.print(
@@ -138,10 +139,18 @@ def demo(
     ):
         accounts = seed_demo(session, store)
     stop = threading.Event()
-    notifier = Notifier()  # a new submission wakes the worker at once, a verdict the streams
-    worker = Worker(factory, store, settings, notifier=notifier)
-    worker_thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
-    worker_thread.start()
+    notifier = Notifier()  # a new submission wakes the workers at once, a verdict the streams
+    first = Worker(factory, store, settings, notifier=notifier)
+    workers = [first] + [
+        Worker(factory, store, settings, notifier=notifier, cache=first.cache)
+        for _ in range(settings.embedded_workers - 1)
+    ]
+    worker_threads = [
+        threading.Thread(target=worker.run, args=(stop,), name=f"worker-{i}", daemon=True)
+        for i, worker in enumerate(workers)
+    ]
+    for thread in worker_threads:
+        thread.start()
     url = f"http://{host}:{port}"
     console.print(f"[bold]Bias Bounty[/bold] demo at {url}  (API docs: {url}/docs)")
     console.print(f"  round:      {url}/api/v1/rounds/{accounts.slug}")
@@ -156,7 +165,8 @@ def demo(
     finally:
         stop.set()
         notifier.notify()
-        worker_thread.join(timeout=settings.sandbox_wall_seconds)
+        for thread in worker_threads:
+            thread.join(timeout=settings.sandbox_wall_seconds)
 
 
 @cli.command("engine-demo")

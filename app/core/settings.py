@@ -50,6 +50,9 @@ class Settings(BaseSettings):
 
     worker_lease_seconds: float = 60.0
     worker_poll_seconds: float = 0.5
+    embedded_workers: int = Field(default=2, ge=1, le=32)
+    """Evaluation workers in ``bounty demo``'s process: evaluations run in sandbox children, so
+    two keep two cores busy while decisions take turns on one shared round cache."""
     sandbox_cpu_seconds: int = 60
     sandbox_wall_seconds: float = 120.0
     sandbox_memory_mb: int = 4096

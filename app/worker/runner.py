@@ -81,6 +81,7 @@ class Worker:
         name: str | None = None,
         cache_dir: Path | None = None,
         notifier: Notifier | None = None,
+        cache: RoundCache | None = None,
     ) -> None:
         self.factory = factory
         self.notifier = notifier or Notifier()
@@ -89,7 +90,10 @@ class Worker:
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.limits = Limits.from_settings(settings)
         folder = cache_dir or Path(settings.storage_dir).parent / "worker-cache"
-        self.cache = RoundCache(store, folder, self.limits)
+        # Workers in one process share one cache: each decision takes the round's lock before
+        # it reads or steps the cached state, so they take turns on it instead of each
+        # rebuilding the round after every decision the other made.
+        self.cache = cache or RoundCache(store, folder, self.limits)
         self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
 
     def run(self, stop: threading.Event) -> None:

@@ -10,6 +10,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,9 +34,12 @@ def _worker(factory: sessionmaker[Session], settings: Settings, name: str, tmp: 
     )
 
 
+@pytest.mark.parametrize("shared_cache", [False, True], ids=["own-caches", "shared-cache"])
 def test_two_workers_decide_each_submission_once_in_arrival_order(
-    live: tuple[Arena, sessionmaker[Session], Settings], tmp_path: Path
+    live: tuple[Arena, sessionmaker[Session], Settings], tmp_path: Path, shared_cache: bool
 ) -> None:
+    # Separate caches: workers on different machines. One shared cache: the demo's in-process
+    # workers, which must take turns on the cached round state under the round's lock.
     arena, factory, settings = live
     ids = []
     for i, expression in enumerate([*arena.planted, "x0 > 0", arena.planted[0]]):
@@ -45,6 +49,8 @@ def test_two_workers_decide_each_submission_once_in_arrival_order(
         assert response.status_code == 202, response.text
         ids.append(response.json()["submission"]["id"])
     workers = [_worker(factory, settings, f"w{i}", tmp_path) for i in range(2)]
+    if shared_cache:
+        workers[1].cache = workers[0].cache
     processed = [0, 0]
 
     def drain(i: int) -> None:
@@ -72,6 +78,8 @@ def test_two_workers_decide_each_submission_once_in_arrival_order(
         n_versions = session.scalar(select(func.count(ModelVersion.id)))
         assert n_versions == round_.head_version + 1
         assert [s.outcome for s in subs][-1] == "rejected"  # the repeated planted group
+        accepted = [s.id for s in subs if s.outcome == "accepted"]
+        assert round_.head_version >= len(accepted) == len(arena.planted)
 
 
 def test_a_worker_killed_mid_evaluation_is_replaced_and_the_job_decided_once(
