@@ -4,7 +4,6 @@ misses, and failures that are not cached."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,22 +43,29 @@ def test_the_token_covers_every_column_of_the_round() -> None:
 def test_concurrent_misses_compute_once() -> None:
     cache = AnswerCache()
     calls: list[int] = []
-    start = threading.Barrier(8)
+    computing, release = threading.Event(), threading.Event()
+    asking = threading.Semaphore(0)
 
     def compute() -> str:
         calls.append(1)
-        time.sleep(0.2)
+        computing.set()
+        assert release.wait(5)
         return "answer"
 
     results: list[str] = []
 
     def ask() -> None:
-        start.wait()
+        asking.release()
         results.append(cache.get(("board", 1), (1,), compute))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
+    threads[0].start()
+    assert computing.wait(5)  # the first asker computes, and holds the answer back
+    for thread in threads[1:]:
         thread.start()
+    for _ in threads:  # every asker has asked (or is about to) while the answer is held
+        assert asking.acquire(timeout=5)
+    release.set()
     for thread in threads:
         thread.join()
     assert results == ["answer"] * 8
@@ -92,11 +98,15 @@ def test_a_failed_computation_is_not_cached_and_waiters_compute_their_own() -> N
     leader.start()
     assert leader_in.wait(5)
     follower_result: list[str] = []
-    follower = threading.Thread(
-        target=lambda: follower_result.append(cache.get(("k",), (1,), lambda: "recovered"))
-    )
+    asking = threading.Event()
+
+    def follow() -> None:
+        asking.set()
+        follower_result.append(cache.get(("k",), (1,), lambda: "recovered"))
+
+    follower = threading.Thread(target=follow)
     follower.start()
-    time.sleep(0.1)
+    assert asking.wait(5)  # it asks while the first computation is still running
     release.set()
     leader.join()
     follower.join()
