@@ -18,18 +18,28 @@ SCALE_BITS = 1126  # 2**-1126 divides every float64: subnormals are multiples of
 _HALF_BITS = 27  # mantissas split in halves of < 2**27 sum exactly in float64 for < 2**26 rows
 
 
-def exact_sum(values: npt.NDArray[np.float64]) -> int:
-    """The exact sum of finite ``values``, in units of ``2**-SCALE_BITS``."""
-    if values.size == 0:
-        return 0
+def _integer_parts(
+    values: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], int]:
+    """Each nonempty finite value as ``(high * 2**_HALF_BITS + low) * 2**(bin + low_shift)``
+    units: the halves as floats (for bincount), the bins, and the common ``low_shift``."""
     mantissa, exponent = np.frexp(values)
     ints = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |ints| < 2**53
     shift = exponent.astype(np.int64) - 53 + SCALE_BITS  # value = ints * 2**shift units, >= 0
     low_shift = int(shift.min())
-    bins = shift - low_shift
+    high = (ints >> _HALF_BITS).astype(np.float64)
+    low = (ints & ((1 << _HALF_BITS) - 1)).astype(np.float64)
+    return high, low, shift - low_shift, low_shift
+
+
+def exact_sum(values: npt.NDArray[np.float64]) -> int:
+    """The exact sum of finite ``values``, in units of ``2**-SCALE_BITS``."""
+    if values.size == 0:
+        return 0
+    halves_high, halves_low, bins, low_shift = _integer_parts(values)
     # Each bin's sum of 27-bit halves stays below 2**53, where float64 holds integers exactly.
-    high = np.bincount(bins, weights=(ints >> _HALF_BITS).astype(np.float64))
-    low = np.bincount(bins, weights=(ints & ((1 << _HALF_BITS) - 1)).astype(np.float64))
+    high = np.bincount(bins, weights=halves_high)
+    low = np.bincount(bins, weights=halves_low)
     total = 0
     for b in np.flatnonzero((high != 0) | (low != 0)).tolist():
         total += ((int(high[b]) << _HALF_BITS) + int(low[b])) << b
@@ -64,18 +74,11 @@ def exact_sums_by(
     totals = [0] * n_labels
     if values.size == 0:
         return totals
-    mantissa, exponent = np.frexp(values)
-    ints = np.ldexp(mantissa, 53).astype(np.int64)
-    shift = exponent.astype(np.int64) - 53 + SCALE_BITS
-    low_shift = int(shift.min())
-    bins = shift - low_shift
+    halves_high, halves_low, bins, low_shift = _integer_parts(values)
     width = int(bins.max()) + 1
     keys = labels * width + bins
-    size = n_labels * width
-    high = np.bincount(keys, weights=(ints >> _HALF_BITS).astype(np.float64), minlength=size)
-    low = np.bincount(
-        keys, weights=(ints & ((1 << _HALF_BITS) - 1)).astype(np.float64), minlength=size
-    )
+    high = np.bincount(keys, weights=halves_high, minlength=n_labels * width)
+    low = np.bincount(keys, weights=halves_low, minlength=n_labels * width)
     for key in np.flatnonzero((high != 0) | (low != 0)).tolist():
         label, b = divmod(key, width)
         totals[label] += ((int(high[key]) << _HALF_BITS) + int(low[key])) << b
