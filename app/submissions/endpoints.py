@@ -32,7 +32,7 @@ from app.core.deps import (
     writes_late,
 )
 from app.core.errors import Problem
-from app.core.notify import Notifier
+from app.core.notify import Notifier, about_submission
 from app.core.openapi import problems
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
@@ -218,7 +218,7 @@ def submit(
     accepted = _accepted(session, response, sub, round_, team)
     touch(session, round_.id)  # the team's submission count on the leaderboard
     session.commit()  # durable before the 202 goes out
-    notifier.notify()
+    notifier.notify(about_submission(sub.id))
     return accepted
 
 
@@ -369,15 +369,23 @@ def submission_events(
                 raise Problem(404, "submission-not-found", "no such submission")
             return to_out(sub, round_, organizer=round_.organizer_id == organizer_id)
 
+    def changed(last: str | None) -> SubmissionOut | None:
+        # Most wake-ups and polls find the status as it was: one indexed read of one column
+        # tells so, without loading the submission and its round.
+        with transaction(factory, write=False) as s:
+            status = s.scalar(select(Submission.status).where(Submission.id == submission_id))
+        return None if status is not None and status == last else snapshot()
+
     notifier: Notifier = request.app.state.notifier
+    topic = about_submission(submission_id)
 
     async def stream() -> AsyncIterator[str]:
         last: str | None = None
         quiet = 0.0
         while not await request.is_disconnected():
             mark = notifier.mark()
-            current = await run_in_threadpool(snapshot)
-            if current.status != last:
+            current = await run_in_threadpool(changed, last)
+            if current is not None and current.status != last:
                 last = current.status
                 quiet = 0.0
                 yield f"event: status\ndata: {json.dumps(current.model_dump(mode='json'))}\n\n"
@@ -387,7 +395,7 @@ def submission_events(
                 quiet = 0.0
                 yield ": keep-alive\n\n"
             started = time.monotonic()
-            await notifier.wait_async(mark, SSE_POLL_SECONDS)
+            await notifier.wait_async(mark, SSE_POLL_SECONDS, topic)
             quiet += time.monotonic() - started
 
     return StreamingResponse(

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import audit
 from app.core.db import transaction, utcnow
-from app.core.notify import Notifier
+from app.core.notify import Notifier, about_submission
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore, StorageError
 from app.engine.decision import Decision
@@ -135,7 +135,8 @@ class Worker:
             return False
         submission_id, round_id = claimed
         log.info("worker %s claimed submission %s", self.name, submission_id)
-        self.notifier.notify()  # each notify follows a commit that event streams can show
+        topic = about_submission(submission_id)
+        self.notifier.notify(topic)  # each notify follows a commit that event streams can show
         failure: SandboxUnavailable | None = None
         with self._heartbeat(submission_id):
             try:
@@ -146,9 +147,9 @@ class Worker:
             except SandboxUnavailable as exc:
                 failure = exc
         if failure is not None and not self._platform_failed(submission_id, failure):
-            self.notifier.notify()  # queued again, to be tried after a back-off
+            self.notifier.notify(topic)  # queued again, to be tried after a back-off
             return True
-        self.notifier.notify()
+        self.notifier.notify(topic)
         self.decide_ready(round_id)
         return True
 
@@ -369,12 +370,13 @@ class Worker:
     def decide_ready(self, round_id: int) -> int:
         """Decide the round's evaluated submissions in arrival order; returns how many."""
         decided = 0
-        while self._decide_next(round_id):
+        while (submission_id := self._decide_next(round_id)) is not None:
             decided += 1
-            self.notifier.notify()
+            self.notifier.notify(about_submission(submission_id))
         return decided
 
-    def _decide_next(self, round_id: int) -> bool:
+    def _decide_next(self, round_id: int) -> int | None:
+        """Decide the round's oldest undecided submission if it is evaluated; its id, or None."""
         try:
             with transaction(self.factory) as session:
                 # Taking the round's row lock first serializes decisions per round (on SQLite
@@ -395,9 +397,10 @@ class Worker:
                     .limit(1)
                 ).first()
                 if round_ is None or sub is None or sub.status != SubmissionStatus.EVALUATED:
-                    return False
+                    return None
                 self._decide(session, round_, sub)
-            return True
+                decided: int = sub.id
+            return decided
         except Exception:
             self.cache.invalidate(round_id)  # the cached evaluator may hold an uncommitted step
             raise

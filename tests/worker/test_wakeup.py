@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core.notify import Notifier
+from app.core.notify import Notifier, about_submission
 from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.submissions.models import Submission
@@ -19,13 +21,31 @@ DEADLINE_SECONDS = 120.0
 """Far below the hour-long poll interval of the ``live`` settings: only a wake-up beats it."""
 
 
+class Recording(Notifier):
+    """A notifier that remembers what each event was about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[frozenset[Hashable]] = []
+
+    def notify(self, *topics: Hashable) -> None:
+        self.events.append(frozenset(topics))
+        super().notify(*topics)
+
+
 def _status(factory: sessionmaker[Session], sub_id: int) -> str:
     with factory() as session:
         return session.scalars(select(Submission.status).where(Submission.id == sub_id)).one()
 
 
+@pytest.fixture
+def notifier() -> Recording:
+    """The app's and the worker's notifier (overrides the shared fixture), recording."""
+    return Recording()
+
+
 def test_a_submission_wakes_the_waiting_worker_and_its_progress_wakes_the_api(
-    live: tuple[Arena, sessionmaker[Session], Settings], notifier: Notifier, tmp_path: Path
+    live: tuple[Arena, sessionmaker[Session], Settings], notifier: Recording, tmp_path: Path
 ) -> None:
     arena, factory, settings = live
     assert settings.worker_poll_seconds >= 3600
@@ -56,6 +76,10 @@ def test_a_submission_wakes_the_waiting_worker_and_its_progress_wakes_the_api(
                 assert notifier.wait(mark, DEADLINE_SECONDS), f"no progress after {seen}"
         assert seen[-1] == "decided"
         assert set(seen) <= {"queued", "running", "evaluated", "decided"}
+        # Every change is announced as about this submission, so that only its own event
+        # streams wake up (not every team's): the submit, the claim, the evaluation, the verdict.
+        assert notifier.events.count(frozenset({about_submission(sub_id)})) >= 4
+        assert all(event == {about_submission(sub_id)} for event in notifier.events)
     finally:
         stop.set()
         notifier.notify()
