@@ -265,7 +265,10 @@ def _context() -> multiprocessing.context.ForkServerContext:
         # A child re-runs the parent's main module first (multiprocessing does so as
         # ``__mp_main__``); every entry point of ours imports ``app.cli``, so with it preloaded
         # that re-run finds its imports done (it cost about a second per evaluation).
-        _FORK_SERVER.set_forkserver_preload(["app.cli", "app.worker.sandbox", "app.worker.child"])
+        # The last one warms the fork server up with a small evaluation (see there why).
+        _FORK_SERVER.set_forkserver_preload(
+            ["app.cli", "app.worker.sandbox", "app.worker.child", "app.worker.forkserver_preload"]
+        )
         _preloaded = True
     return _FORK_SERVER
 
