@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import math
 import os
@@ -63,6 +64,7 @@ from bench.load import (
     STATUS,
     Mode,
     Recorder,
+    Sample,
     Target,
     Window,
     _poller,
@@ -317,7 +319,13 @@ def _stored(api_url: str, token: str, slug: str) -> dict[int, dict[str, Any]]:
 
 
 def run_course(
-    target: Target, mode: str, options: Options, planned: Sequence[Planned], splits: dict[str, Path]
+    target: Target,
+    mode: str,
+    options: Options,
+    planned: Sequence[Planned],
+    splits: dict[str, Path],
+    *,
+    samples: Path | None = None,
 ) -> CourseReport:
     """Set the round and its teams up on ``target``, replay ``planned``, audit and report."""
     git = git_state()
@@ -333,6 +341,8 @@ def run_course(
     shares = [(who, planned[i :: options.teams]) for i, who in enumerate(teams)]
     start, ended = asyncio.run(_replay(course, shares, pollers, options.think))
     _say(course.progress(start))
+    if samples is not None:
+        _write_samples(samples, mode, course.rec.samples, start)
     acknowledged = {s.submission_id: s.key for s in course.sent if s.submission_id is not None}
     audit = audit_submissions(target.api_urls[0], token, target.database_url, slug, acknowledged)
     stored = _stored(target.api_urls[0], token, slug)
@@ -375,6 +385,15 @@ def run_course(
     )
 
 
+def _write_samples(path: Path, mode: str, samples: Sequence[Sample], start: float) -> None:
+    """Append each request's endpoint, start (seconds into the round), duration and status."""
+    with path.open("a", newline="") as out:
+        writer = csv.writer(out)
+        for s in samples:
+            offset = f"{s.started - start:.3f}"
+            writer.writerow([mode, s.endpoint, offset, f"{s.seconds:.4f}", s.status])
+
+
 def build_plan(folder: Path, options: Options) -> tuple[list[Planned], dict[str, Path]]:
     """The round's splits (written to ``folder``) and the pairs the teams will send."""
     began = time.perf_counter()
@@ -407,6 +426,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="Write the figures here.")
     parser.add_argument("--folder", type=Path, help="Keep the deployments' files here.")
     parser.add_argument(
+        "--samples",
+        type=Path,
+        help="Write every request here (CSV: mode, endpoint, start s, seconds, status).",
+    )
+    parser.add_argument(
         "--setting", action="append", default=[], metavar="NAME=VALUE", help="A server setting."
     )
     return parser.parse_args()
@@ -437,7 +461,8 @@ def main() -> None:
         for mode in modes:
             (root / mode).mkdir(exist_ok=True)
             with deploy(mode, root / mode, extra) as target:
-                reports.append(run_course(target, mode, options, planned, splits))
+                report = run_course(target, mode, options, planned, splits, samples=args.samples)
+                reports.append(report)
             print(reports[-1].markdown(), flush=True)
     figures: dict[str, Any] = {r.mode: r.as_json() for r in reports}
     if len(reports) == 2:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.models import AccessToken, ApiKey, Role, User
-from app.core.db import utcnow
+from app.core.db import utcnow, without_waiting_for_writers
 from app.core.errors import Problem
 from app.core.security import (
     ACCESS_TOKEN_PREFIX,
@@ -132,12 +132,14 @@ def _note_use(session: Session, api_key: ApiKey, now: datetime) -> None:
 
     Even a read request writes here, so the write is rare (at most once a minute per key) and
     best effort: in a savepoint, given up if the database refuses it (a SQLite reader whose
-    snapshot another writer has since moved on cannot become a writer).
+    snapshot another writer has since moved on cannot become a writer) or if another writer
+    holds SQLite's write lock: a read must not queue behind the writers for a timestamp (in a
+    burst of uploads and verdicts, every poller's first request waited about 6 s there).
     """
     if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_RESOLUTION:
         return
     try:
-        with session.begin_nested():
+        with session.begin_nested(), without_waiting_for_writers(session):
             session.execute(update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now))
     except OperationalError:
         log.info("last use of API key %s not recorded: the database is busy", api_key.id)

@@ -112,6 +112,23 @@ def begin_write(session: Session) -> None:
 
 
 @contextmanager
+def without_waiting_for_writers(session: Session) -> Iterator[None]:
+    """On SQLite, make the session's writes inside the block fail at once ("database is
+    locked") instead of waiting up to the busy timeout while another writer holds the write
+    lock; elsewhere, change nothing."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    (previous,) = connection.exec_driver_sql("PRAGMA busy_timeout").one()
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(previous)}")
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on error."""
     with factory() as session, session.begin():

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import begin_write
@@ -67,9 +68,23 @@ def get_session(request: Request) -> Iterator[Session]:
 
 T = TypeVar("T")
 
+READ_THREADS = 8
+"""Threads the hot reads may use at once, counted apart from the 40 that sync endpoints share:
+a burst of uploads, each waiting for its pair's check, then cannot hold every thread a
+participant's poll needs."""
+
+
+async def run_read(request: Request, work: Callable[[], T]) -> T:
+    """``work()`` in a worker thread counted against the reads' own ``READ_THREADS``."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "read_limiter", None)
+    if limiter is None:  # made on the event loop, where no other task runs meanwhile
+        limiter = state.read_limiter = CapacityLimiter(READ_THREADS)
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
+
 
 async def read_in_thread(request: Request, work: Callable[[Session], T]) -> T:
-    """``work(session)`` in a read transaction, all in one trip to the thread pool.
+    """``work(session)`` in a read transaction, all in one trip to the reads' threads.
 
     For the hottest read endpoints: a sync endpoint with sync dependencies makes a trip per
     dependency, and under load those trips, each waiting for the GIL, dominate the latency.
@@ -80,7 +95,7 @@ async def read_in_thread(request: Request, work: Callable[[Session], T]) -> T:
         with factory() as session, session.begin():
             return work(session)
 
-    return await run_in_threadpool(run)
+    return await run_read(request, run)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -149,17 +149,30 @@ class ConcurrencyLimitMiddleware:
     waiting for a connection that a request waiting for a thread holds, until the pool times
     out. Admitting no more requests than there are connections rules that out. Event streams
     (long-lived, and holding no connection while they wait) are not counted.
+
+    Uploads (multipart POST and PUT: a submission waits seconds for its pair's check) have
+    slots of their own, a third of ``limit``, taken from the others': a burst of them used to
+    take every slot, and every participant's poll waited behind them for seconds.
     """
 
     def __init__(self, app: ASGIApp, limit: int, prefix: str = "/api/") -> None:
         self.app = app
         self.prefix = prefix
-        self._slots = asyncio.Semaphore(max(1, limit))
+        uploads = limit // 3
+        self._slots = asyncio.Semaphore(max(1, limit - uploads))
+        self._uploads = asyncio.Semaphore(uploads) if uploads else self._slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(self.prefix) or path.endswith("/events"):
             await self.app(scope, receive, send)
             return
-        async with self._slots:
+        async with self._uploads if _is_upload(scope) else self._slots:
             await self.app(scope, receive, send)
+
+
+def _is_upload(scope: Scope) -> bool:
+    if scope.get("method") not in {"POST", "PUT"}:
+        return False
+    content_type: bytes = dict(scope.get("headers", [])).get(b"content-type", b"")
+    return content_type.lower().startswith(b"multipart/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -9,7 +10,6 @@ from contextlib import nullcontext
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from app.core.deps import (
     StoreDep,
     SubmissionId,
     read_in_thread,
+    run_read,
     writes_late,
 )
 from app.core.errors import Problem
@@ -165,6 +166,10 @@ def submit(
         )
     service.require_quota(service.quota(session, round_, team))
     schema = round_schema(round_)
+    sample = service.public_sample(store, round_)
+    # End the read transaction before the slow part: a pair waiting for its check holds no
+    # database connection (nor, on SQLite, an old snapshot).
+    session.commit()
     limit = settings.max_model_bytes
     with (
         received(model, "model", limit) as model_path,
@@ -174,7 +179,7 @@ def submit(
     ):
         checked = service.check_pair(
             schema,
-            service.public_sample(store, round_),
+            sample,
             group_expression,
             group_path,
             model_path,
@@ -182,9 +187,8 @@ def submit(
         )
         model_sha = store.put_file(model_path)
         group_sha = store.put_file(group_path) if group_path is not None else None
-    # The slow part is done: end the read transaction, take the write lock (SQLite), and check
-    # again what another request may have changed meanwhile.
-    session.commit()
+    # The slow part is done: take the write lock (SQLite), and check again what another
+    # request may have changed meanwhile.
     begin_write(session)
     session.refresh(round_)
     if round_.status != RoundStatus.OPEN:
@@ -384,7 +388,7 @@ def submission_events(
         quiet = 0.0
         while not await request.is_disconnected():
             mark = notifier.mark()
-            current = await run_in_threadpool(changed, last)
+            current = await run_read(request, functools.partial(changed, last))
             if current is not None and current.status != last:
                 last = current.status
                 quiet = 0.0

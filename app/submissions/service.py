@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -151,6 +152,11 @@ class CheckedPair:
 SAMPLE_CHECK_SECONDS = 30
 """Most CPU and wall seconds the upload-time check of a pair may take."""
 
+_checks_at_once = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+"""The upload-time checks that run at once in this process, one child per core: a burst of
+uploads then queues here instead of forking dozens of children that share two cores (each
+slower, all finishing late, and holding their memory meanwhile)."""
+
 
 def sample_limits(settings: Settings) -> Limits:
     """The sandbox limits of the upload-time check: the evaluation's, capped shorter."""
@@ -209,7 +215,8 @@ def _run_check(
     keeps failing to run it."""
     for attempt in range(1, CHECK_ATTEMPTS + 1):
         try:
-            run_sandboxed(pair, schema, {"sample": features}, {"sample": n_rows}, limits)
+            with _checks_at_once:
+                run_sandboxed(pair, schema, {"sample": features}, {"sample": n_rows}, limits)
         except SandboxUnavailable as exc:
             log.warning(
                 "upload check: the platform failed (attempt %d of %d): %s",

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.middleware import ConcurrencyLimitMiddleware
 from app.core.settings import Settings
 from app.main import create_app
 from app.seed import DEMO_RESEARCHER
@@ -48,3 +50,49 @@ def test_an_unreachable_database_is_503_with_retry_after(tmp_path: Path) -> None
     assert response.status_code == 503
     assert response.json()["type"] == "/problems/database-unavailable"
     assert response.headers["retry-after"] == "2"
+
+
+def test_uploads_waiting_for_their_checks_leave_the_other_requests_their_slots() -> None:
+    release = asyncio.Event()
+    served: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] == "POST":
+            await release.wait()  # an upload waiting for its pair's check
+        served.append(scope["method"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limited = ConcurrencyLimitMiddleware(app, limit=9)  # 3 upload slots, 6 for the rest
+
+    async def request(method: str, content_type: bytes = b"application/json") -> None:
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": "/api/v1/x",
+            "headers": [(b"content-type", content_type)],
+        }
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            pass
+
+        await limited(scope, receive, send)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        uploads = [
+            asyncio.create_task(request("POST", b"multipart/form-data; boundary=x"))
+            for _ in range(20)
+        ]
+        await asyncio.sleep(0)  # every upload has taken a slot or is queued for one
+        await asyncio.wait_for(asyncio.gather(*(request("GET") for _ in range(12))), 60)
+        during = list(served)
+        release.set()
+        await asyncio.gather(*uploads)
+        return during, served
+
+    during, after = asyncio.run(scenario())
+    assert during == ["GET"] * 12  # served while every upload slot was taken
+    assert after.count("POST") == 20
