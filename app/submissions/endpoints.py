@@ -357,13 +357,19 @@ async def list_submissions(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **problems(401, 404)},
 )
-def submission_events(
-    submission_id: SubmissionId, request: Request, user: CurrentUser, session: SessionDep
+async def submission_events(
+    submission_id: SubmissionId, request: Request, settings: SettingsDep, token: BearerToken
 ) -> StreamingResponse:
     """Server-Sent Events: a ``status`` event at every change, ending with the verdict."""
-    _visible(session, user, submission_id)
+
+    def caller(session: Session) -> int:
+        user = _signed_in(session, token, settings)
+        _visible(session, user, submission_id)
+        return user.id
+
+    # Opened by every poller: one trip to the reads' threads (not one per dependency).
+    organizer_id = await read_in_thread(request, caller)
     factory = request.app.state.session_factory
-    organizer_id = user.id
 
     def snapshot() -> SubmissionOut:
         with transaction(factory, write=False) as s:
