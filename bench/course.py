@@ -30,6 +30,11 @@ of pair (with any unexpected status shown first), the exactly-once audit of
 everything down) and the git state; each figure next to its target. ``--json PATH`` writes the
 figures, ``--folder`` keeps the deployments' files and logs, ``--setting NAME=VALUE`` adds a
 server setting. Exits 1 on any unexpected answer or a failed audit.
+
+With 46 teams each waiting for its verdict before the next post, the mean submit-to-verdict
+time is 46 / (verdicts per second) (Little's law): a saturated round measures throughput.
+``--rate R`` sends the round's submissions on a schedule instead, R per second in all
+whatever the verdicts (open loop), which measures the verdict latency a round sees at R.
 """
 
 from __future__ import annotations
@@ -95,6 +100,9 @@ class Options:
     rows: int = 20_000
     seed: int = 0
     deadline: float = 7200.0
+    rate: float | None = None
+    """Submissions per second for the whole round, sent on schedule (open loop); None: each
+    team sends its next one once it has seen the previous verdict (closed loop)."""
 
     @property
     def planned(self) -> int:
@@ -141,14 +149,34 @@ class Course:
         """Send ``items`` one after the other, each once the previous one's verdict is seen."""
         connection = Connection(who.base_url)
         for item in items:
-            sent = Sent(item.kind, uuid.uuid4().hex)
-            self.sent.append(sent)
-            if time.perf_counter() >= self.deadline:
-                continue
-            await self.submit(connection, who, item, sent)
-            if sent.submission_id is not None:
-                sent.visible_at = await self.verdict(connection, who, sent.submission_id)
+            await self.send(connection, who, item)
         connection.close()
+
+    async def on_schedule(
+        self, who: Participant, items: Sequence[tuple[float, Planned]], start: float
+    ) -> None:
+        """Send each of ``items`` at its time (seconds after ``start``), whatever became of the
+        ones before, and follow each to its verdict on a connection of its own."""
+        sending: list[asyncio.Task[None]] = []
+        for at, item in items:
+            await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
+            sending.append(asyncio.create_task(self._send_alone(who, item)))
+        await asyncio.gather(*sending)
+
+    async def _send_alone(self, who: Participant, item: Planned) -> None:
+        connection = Connection(who.base_url)
+        await self.send(connection, who, item)
+        connection.close()
+
+    async def send(self, connection: Connection, who: Participant, item: Planned) -> None:
+        """Post ``item`` and wait for its verdict (unless past the deadline)."""
+        sent = Sent(item.kind, uuid.uuid4().hex)
+        self.sent.append(sent)
+        if time.perf_counter() >= self.deadline:
+            return
+        await self.submit(connection, who, item, sent)
+        if sent.submission_id is not None:
+            sent.visible_at = await self.verdict(connection, who, sent.submission_id)
 
     async def submit(
         self, connection: Connection, who: Participant, item: Planned, sent: Sent
@@ -226,6 +254,7 @@ async def _replay(
     teams: Sequence[tuple[Participant, Sequence[Planned]]],
     pollers: Sequence[Participant],
     think: float,
+    rate: float | None = None,
 ) -> tuple[float, float]:
     """Run the teams and the pollers; (start, when the last team saw its last verdict)."""
     window = Until(math.inf, math.inf)
@@ -234,7 +263,19 @@ async def _replay(
     finished: list[float] = []
 
     async def all_teams() -> None:
-        await asyncio.gather(*(course.team(who, items) for who, items in teams))
+        if rate is None:
+            await asyncio.gather(*(course.team(who, items) for who, items in teams))
+        else:  # item k of team i is the round's submission i + k * teams
+            await asyncio.gather(
+                *(
+                    course.on_schedule(
+                        who,
+                        [((i + k * len(teams)) / rate, item) for k, item in enumerate(items)],
+                        start,
+                    )
+                    for i, (who, items) in enumerate(teams)
+                )
+            )
         window.done = True
         finished.append(time.perf_counter())
 
@@ -339,7 +380,7 @@ def run_course(
     course = Course(slug, Recorder(), options.wait, options.poll, time.perf_counter())
     course.deadline += options.deadline
     shares = [(who, planned[i :: options.teams]) for i, who in enumerate(teams)]
-    start, ended = asyncio.run(_replay(course, shares, pollers, options.think))
+    start, ended = asyncio.run(_replay(course, shares, pollers, options.think, options.rate))
     _say(course.progress(start))
     if samples is not None:
         _write_samples(samples, mode, course.rec.samples, start)
@@ -356,6 +397,7 @@ def run_course(
         pollers=options.pollers,
         think=options.think,
         wait=options.wait,
+        rate=options.rate,
         rows=options.rows,
         planned_submissions=options.planned,
         git=git,
@@ -422,6 +464,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--poll", type=float, default=0.5, help="Teams' poll with --wait poll.")
     parser.add_argument("--rows", type=int, default=20_000, help="Rows of the round's data.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="Open loop: send the round's submissions at this many per second (teams do not "
+        "wait for a verdict before their next one).",
+    )
     parser.add_argument("--deadline", type=float, default=7200.0, help="Most seconds per run.")
     parser.add_argument("--json", type=Path, help="Write the figures here.")
     parser.add_argument("--folder", type=Path, help="Keep the deployments' files here.")
@@ -448,6 +496,7 @@ def main() -> None:
         rows=args.rows,
         seed=args.seed,
         deadline=args.deadline,
+        rate=args.rate,
     )
     modes: list[Mode] = (
         ["embedded", "scaled"] if args.compare or args.mode == "both" else [args.mode]

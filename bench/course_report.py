@@ -78,6 +78,8 @@ class CourseReport:
     pollers: int
     think: float
     wait: str
+    rate: float | None
+    """Open loop: submissions sent at this rate; None: each team waits for its verdict."""
     rows: int
     planned_submissions: int
     git: str
@@ -136,8 +138,13 @@ class CourseReport:
         lines = [
             f"## Course replay, {self.mode}: {self.teams} teams, {self.submissions} submissions",
             "",
-            f"{self.pollers} pollers (think {self.think:g} s), teams wait by {self.wait}, "
-            f"{self.rows} rows (holdout 20%), planned_submissions {self.planned_submissions}; "
+            f"{self.pollers} pollers (think {self.think:g} s), "
+            + (
+                f"teams wait by {self.wait} for each verdict before their next post, "
+                if self.rate is None
+                else f"submissions sent on schedule at {self.rate:g}/s (open loop), "
+            )
+            + f"{self.rows} rows (holdout 20%), planned_submissions {self.planned_submissions}; "
             f"set-up {self.setup_seconds:.0f} s.",
             "",
             f"Machine: {self.cores} cores; 1-minute load average during the round p50 "
