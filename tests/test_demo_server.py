@@ -57,5 +57,9 @@ def test_demo_serves_and_decides_a_pair(demo: str) -> None:
         assert last is not None
         assert last["status"] == "decided"
         assert last["verdict"]["outcome"] == "accepted"
+        # Opened on a decided submission, the stream sends the verdict once and ends.
+        with http.stream("GET", events_url, headers=auth) as stream:
+            again = [line for line in stream.iter_lines() if line.startswith("data: ")]
+        assert [json.loads(line.removeprefix("data: ")) for line in again] == [last]
         versions = http.get(f"{api}/rounds/{DEMO_SLUG}/versions").json()
         assert [v["kind"] for v in versions] == ["base", "patch"]

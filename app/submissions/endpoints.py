@@ -362,13 +362,19 @@ async def submission_events(
 ) -> StreamingResponse:
     """Server-Sent Events: a ``status`` event at every change, ending with the verdict."""
 
-    def caller(session: Session) -> int:
-        user = _signed_in(session, token, settings)
-        _visible(session, user, submission_id)
-        return user.id
+    notifier: Notifier = request.app.state.notifier
+    topic = about_submission(submission_id)
+    mark = notifier.mark()  # before the first read: a change after it is not missed
 
-    # Opened by every poller: one trip to the reads' threads (not one per dependency).
-    organizer_id = await read_in_thread(request, caller)
+    def opening(session: Session) -> tuple[bool, SubmissionOut]:
+        user = _signed_in(session, token, settings)
+        sub, round_ = _visible(session, user, submission_id)
+        organizer = is_organizer_of(round_, user)
+        return organizer, to_out(sub, round_, organizer=organizer)
+
+    # Opened by every poller, mostly on decided submissions: the caller, the check and the
+    # first event in one trip to the reads' threads.
+    organizer, first = await read_in_thread(request, opening)
     factory = request.app.state.session_factory
 
     def snapshot() -> SubmissionOut:
@@ -377,7 +383,7 @@ async def submission_events(
             round_ = s.get(Round, sub.round_id) if sub else None
             if sub is None or round_ is None:
                 raise Problem(404, "submission-not-found", "no such submission")
-            return to_out(sub, round_, organizer=round_.organizer_id == organizer_id)
+            return to_out(sub, round_, organizer=organizer)
 
     def changed(last: str | None) -> SubmissionOut | None:
         # Most wake-ups and polls find the status as it was: one indexed read of one column
@@ -386,15 +392,12 @@ async def submission_events(
             status = s.scalar(select(Submission.status).where(Submission.id == submission_id))
         return None if status is not None and status == last else snapshot()
 
-    notifier: Notifier = request.app.state.notifier
-    topic = about_submission(submission_id)
-
     async def stream() -> AsyncIterator[str]:
+        current: SubmissionOut | None = first
         last: str | None = None
         quiet = 0.0
-        while not await request.is_disconnected():
-            mark = notifier.mark()
-            current = await run_read(request, functools.partial(changed, last))
+        since = mark
+        while True:
             if current is not None and current.status != last:
                 last = current.status
                 quiet = 0.0
@@ -405,8 +408,12 @@ async def submission_events(
                 quiet = 0.0
                 yield ": keep-alive\n\n"
             started = time.monotonic()
-            await notifier.wait_async(mark, SSE_POLL_SECONDS, topic)
+            await notifier.wait_async(since, SSE_POLL_SECONDS, topic)
             quiet += time.monotonic() - started
+            if await request.is_disconnected():
+                return
+            since = notifier.mark()
+            current = await run_read(request, functools.partial(changed, last))
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
