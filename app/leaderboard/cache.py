@@ -18,8 +18,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar
 
+from fastapi import Request
+from pydantic import BaseModel
 from sqlalchemy import JSON, inspect
 
+from app.core.etag import Answer
 from app.rounds.models import Round
 
 T = TypeVar("T")
@@ -38,6 +41,15 @@ def round_token(round_: Round) -> tuple[Any, ...]:
         json.dumps(getattr(round_, key), sort_keys=True) if is_json else getattr(round_, key)
         for key, is_json in _ROUND_COLUMNS
     )
+
+
+def cached_answer(
+    request: Request, key: tuple[Any, ...], round_: Round, build: Callable[[], BaseModel]
+) -> Answer:
+    """The answer for ``key`` (an endpoint, the round and what sets the caller's view of it),
+    from the app's cache while the round's token is unchanged, else built and serialized once."""
+    answers: AnswerCache = request.app.state.leaderboards
+    return answers.get(key, round_token(round_), lambda: Answer.json(build()))
 
 
 class _Flight(Generic[T]):

@@ -4,11 +4,9 @@ and the organizer's export of the model."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from app.auth.deps import BearerToken, CurrentUser, resolve_user
@@ -36,18 +34,6 @@ from app.submissions.disclosure import holdout_mean_step
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
 
-def _conditional(
-    request: Request,
-    key: tuple[Any, ...],
-    round_: Round,
-    build: Callable[[], BaseModel],
-) -> Answer:
-    """The answer for ``key`` (an endpoint, the round and what sets the caller's view of it),
-    from the cache while the round's token is unchanged, else built and serialized once."""
-    answers: cache.AnswerCache = request.app.state.leaderboards
-    return answers.get(key, cache.round_token(round_), lambda: Answer.json(build()))
-
-
 async def _answer_read(request: Request, work: Callable[[Session], Answer]) -> Response:
     """``work`` in one trip to the thread pool, answered as a conditional response."""
     return conditional_response(request, await read_in_thread(request, work))
@@ -70,7 +56,7 @@ async def leaderboard(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("leaderboard", view.round.id, view.disclosure)
-        return _conditional(request, key, view.round, lambda: _board(session, view))
+        return cache.cached_answer(request, key, view.round, lambda: _board(session, view))
 
     # The hottest read of the API: one trip to the thread pool, and the answer cached as JSON.
     return await _answer_read(request, answer)
@@ -122,7 +108,7 @@ async def history(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("history", view.round.id, view.disclosure)
-        return _conditional(request, key, view.round, lambda: _history(session, view))
+        return cache.cached_answer(request, key, view.round, lambda: _history(session, view))
 
     return await _answer_read(request, answer)
 
@@ -162,7 +148,7 @@ async def feature_usage(
     def answer(session: Session) -> Answer:
         round_ = visible_round(session, slug, resolve_user(session, token, settings))
         key = ("feature-usage", round_.id)  # the same for every caller who may see the round
-        return _conditional(request, key, round_, lambda: _feature_usage(session, round_))
+        return cache.cached_answer(request, key, round_, lambda: _feature_usage(session, round_))
 
     return await _answer_read(request, answer)
 
@@ -198,7 +184,7 @@ async def groups(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("groups", view.round.id, view.disclosure)
-        return _conditional(request, key, view.round, lambda: _groups(session, view))
+        return cache.cached_answer(request, key, view.round, lambda: _groups(session, view))
 
     return await _answer_read(request, answer)
 

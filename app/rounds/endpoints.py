@@ -23,7 +23,7 @@ from app.core.uploads import CHUNK, safe_name, spool
 from app.engine.losses import LossKind
 from app.engine.schema import FeatureSchema
 from app.engine.significance import AcceptanceTest
-from app.leaderboard.cache import AnswerCache, round_token
+from app.leaderboard.cache import cached_answer
 from app.rounds import service
 from app.rounds.models import Disclosure, ModelVersion, Round
 from app.rounds.schemas import (
@@ -210,8 +210,7 @@ async def get_round(
         # The answer is the row as one of two viewers sees it (the organizer also sees the
         # split seed), cached while no column of the row changes.
         key = ("round", found.id, service.is_organizer_of(found, user))
-        answers: AnswerCache = request.app.state.leaderboards
-        return answers.get(key, round_token(found), lambda: Answer.json(round_out(found, user)))
+        return cached_answer(request, key, found, lambda: round_out(found, user))
 
     return conditional_response(request, await read_in_thread(request, answer))
 
