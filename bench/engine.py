@@ -119,7 +119,7 @@ def build_large(n: int, k: int, seed: int = 0) -> Setup:
     ev = BountyEvaluator(Loss(), alpha=0.0, min_group_rows=1).fit({"holdout": y}, {"holdout": base})
     setup = Setup(y, base, ev, [], [])
     tried = 0
-    while len(ev.groups_) < k:
+    while len(ev.accepted_) < k:
         mask, q = large_pair(setup, rng)
         ev.decide(f"g{tried}", {"holdout": PairOutput(mask, q)})
         tried += 1
@@ -133,14 +133,15 @@ class FullRecompute(BountyEvaluator):
 
     def _group_deltas(
         self, positions: npt.NDArray[np.int64], old_loss: Floats, new_loss: Floats
-    ) -> dict[int, int]:
-        deltas = {}
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.generic]]:
+        groups = self.accepted_
+        moved, deltas = [], []
         for pos in np.unique(positions).tolist():
-            group = self.groups_[pos]
-            units = self._units(self._decision.row_loss[group.rows[self.decision_split]])
-            if units != group.loss_units:
-                deltas[pos] = units - group.loss_units
-        return deltas
+            ticks = self._ticks(self._decision.row_loss[groups.rows[pos][self.decision_split]])
+            if ticks != groups.current[pos]:
+                moved.append(pos)
+                deltas.append(ticks - groups.current[pos])
+        return np.array(moved, dtype=np.int64), np.array(deltas, dtype=groups.current.dtype)
 
 
 def time_large(

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from app.engine.accepted import AcceptedGroup, AcceptedGroups
 from app.engine.errors import EngineError, PredictionError
 from app.engine.exact import SCALE_BITS, decimal_units, exact_sum, exact_sums_by, to_float
 from app.engine.losses import Loss
@@ -176,36 +177,6 @@ class _SplitState:
         return len(self.y)
 
 
-@dataclass
-class AcceptedGroup:
-    """An accepted group: its rows per split, and its current and best loss on the decision split.
-
-    Loss sums are exact integers in ``app.engine.exact`` units. The best version's predictions
-    are kept copy-on-write: a row not written since ``best_version`` still holds them in the
-    head, and the first write to a row after it saves the row's prediction in ``saved`` (per
-    split, row indices and predictions), so recording a new best copies nothing.
-    """
-
-    key: str
-    position: int
-    accepted_version: int
-    n_rows: int
-    rows: dict[str, IntArray]
-    loss_units: int
-    best_units: int
-    best_version: int
-    saved: dict[str, list[tuple[IntArray, Array]]] = field(default_factory=dict)
-
-    def best_predictions(self, split: str) -> tuple[IntArray, Array]:
-        """The rows of ``split`` where the head may differ from the best version, and the best
-        version's predictions on them."""
-        saved = self.saved[split]
-        if not saved:
-            rows = self.rows[split]
-            return rows[:0], np.empty(0, dtype=np.float64)
-        return np.concatenate([r for r, _ in saved]), np.concatenate([v for _, v in saved])
-
-
 class BountyEvaluator:
     """Decides pairs against a round's cached predictions, prepending patch and pointer nodes.
 
@@ -266,15 +237,18 @@ class BountyEvaluator:
             name: self._split_state(name, labels, base_predictions[name])
             for name, labels in y.items()
         }
-        self.groups_: list[AcceptedGroup] = []
-        self._accepted_keys: set[str] = set()
-        self._violating: set[int] = set()
-        self._best_versions = np.empty(0, dtype=np.intp)  # per accepted group, for vector checks
         n = self._decision.n
         self._alpha_units = decimal_units(self.alpha) * n
         # Loss differences are whole units: "> the threshold" is "> its floor" (an int compares
-        # much faster than a Fraction, in the repair loop's hottest line).
-        self._repair_units = math.floor(decimal_units(self.repair_alpha) * n)
+        # much faster than a Fraction), and whole ticks of 2**SCALE_BITS units likewise.
+        repair_units = math.floor(decimal_units(self.repair_alpha) * n)
+        counts = self.loss.task is Task.CLASSIFICATION
+        self.accepted_ = AcceptedGroups(
+            list(self.splits_),
+            counts=counts,
+            repair_ticks=repair_units >> SCALE_BITS if counts else repair_units,
+        )
+        self._accepted_keys: set[str] = set()
         self.memberships_ = {name: Membership(state.n) for name, state in self.splits_.items()}
         zero = dict.fromkeys(self.splits_, 0.0)
         self.versions_: list[VersionInfo] = [
@@ -513,47 +487,41 @@ class BountyEvaluator:
             {name: out.loss for name, out in outputs.items()},
         )
         version = self._new_version("patch", key, None)
-        self._record_bests(changed, version)
+        self.accepted_.record_bests(changed, version)
         decision_rows = rows[self.decision_split]
-        group = AcceptedGroup(
-            key=key,
-            position=len(self.groups_),
-            accepted_version=version,
-            n_rows=len(decision_rows),
-            rows=rows,
-            loss_units=self._units(self._decision.row_loss[decision_rows]),
-            best_units=0,
-            best_version=version,
+        position = self.accepted_.add(
+            key,
+            rows,
+            len(decision_rows),
+            self._ticks(self._decision.row_loss[decision_rows]),
+            version,
         )
-        self._record_best(group, version)
-        self.groups_.append(group)
-        self._best_versions = np.append(self._best_versions, version)
         self._accepted_keys.add(key)
         for name, index in self.memberships_.items():
-            index.add(len(self.groups_) - 1, rows[name])
+            index.add(position, rows[name])
         return version
 
     def _repair(self) -> list[Repair]:
+        groups = self.accepted_
         repairs: list[Repair] = []
-        while self._violating:
-            pos = min(self._violating)  # the earliest accepted group is repaired first
-            group = self.groups_[pos]
-            before = group.loss_units
+        # The earliest accepted group that breaks the rule is repaired first.
+        while (pos := groups.first_violating()) is not None:
+            before, target = groups.units(groups.current[pos]), int(groups.best_version[pos])
             rows, preds = {}, {}
             for name in self.splits_:
-                rows[name], preds[name] = group.best_predictions(name)
+                rows[name], preds[name] = groups.best_predictions(name, pos)
             changed = self._set_rows(rows, preds)
-            version = self._new_version("pointer", group.key, group.best_version)
-            self._record_bests(changed, version)
-            n_j = group.n_rows
+            version = self._new_version("pointer", groups.keys[pos], target)
+            groups.record_bests(changed, version)
+            after, n_j = groups.units(groups.current[pos]), int(groups.n_rows[pos])
             repairs.append(
                 Repair(
                     version,
-                    group.key,
-                    group.best_version,
+                    groups.keys[pos],
+                    target,
                     to_float(before, n_j),
-                    to_float(group.loss_units, n_j),
-                    to_float(before - group.loss_units, n_j),
+                    to_float(after, n_j),
+                    to_float(before - after, n_j),
                 )
             )
         return repairs
@@ -563,15 +531,18 @@ class BountyEvaluator:
         rows: Mapping[str, IntArray],
         preds: Mapping[str, Array],
         losses: Mapping[str, FloatArray] | None = None,
-    ) -> list[int]:
+    ) -> npt.NDArray[np.int64]:
         """Write predictions on rows of every split, touching only the rows whose prediction
         changes; keep the running sums and every accepted group's loss up to date, and return
         the positions of the groups whose loss changed. ``losses`` are the new predictions'
         per-row losses where the caller has them."""
-        changed: list[int] = []
+        changed = np.empty(0, dtype=np.int64)
         for name, state in self.splits_.items():
             idx, new = rows[name], preds[name]
             differs = _differs(state.pred[idx], new)
+            if not differs.any():
+                state.step_se = 0.0  # the version changes nothing on this split
+                continue
             idx, new = idx[differs], new[differs]
             new_loss = losses[name][differs] if losses else self.loss(new, state.y[idx])
             old_loss = state.row_loss[idx]
@@ -580,7 +551,8 @@ class BountyEvaluator:
             state.pred[idx] = new
             state.row_loss[idx] = new_loss
             if name == self.decision_split:
-                changed = self._move_groups(positions, old_loss[places], new_loss[places])
+                changed, deltas = self._group_deltas(positions, old_loss[places], new_loss[places])
+                self.accepted_.move(changed, deltas)
         return changed
 
     def _save_best(
@@ -591,19 +563,10 @@ class BountyEvaluator:
         the (place in ``rows``, group position) pairs of those memberships."""
         places, positions = self.memberships_[split].memberships(rows)
         members = rows[places]
-        first = state.written_at[members] <= self._best_versions[positions]
+        first = state.written_at[members] <= self.accepted_.best_version[positions]
         if first.any():
-            members, groups = members[first], positions[first]
-            # Group them by group with a linear-time radix sort (16-bit keys).
-            keys = groups.astype(np.uint16) if len(self.groups_) <= 1 << 16 else groups
-            order = np.argsort(keys, kind="stable")
-            groups, members = groups[order], members[order]
-            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
-            saved = state.pred[members]
-            for pos, start, end in zip(
-                groups[starts].tolist(), starts, [*starts[1:], len(groups)], strict=True
-            ):
-                self.groups_[pos].saved[split].append((members[start:end], saved[start:end]))
+            members = members[first]
+            self.accepted_.save(split, members, positions[first], state.pred[members])
         state.written_at[rows] = len(self.versions_)  # the version these writes make
         return places, positions
 
@@ -612,62 +575,45 @@ class BountyEvaluator:
     ) -> None:
         """The split's exact loss, and the running sums behind its standard errors."""
         step = old_loss - new_loss
-        state.step_se = _mean_se(float(step.sum()), _squares(step), state.n)
+        step_sum = float(step.sum())
+        state.step_se = _mean_se(step_sum, _squares(step), state.n)
         base = state.base_loss[idx]
+        if self.accepted_.counts:
+            # 0-1 losses: every sum below is of small integers, exact in any order, so fewer
+            # passes give the same floats (the gains' change is the step; squares factor).
+            state.gain_sum += step_sum
+            state.gain_squares += float(np.einsum("i,i->", step, base + base - old_loss - new_loss))
+            state.loss_units -= int(step_sum) << SCALE_BITS
+            return
         old_gain, new_gain = base - old_loss, base - new_loss
         state.gain_sum += float(new_gain.sum() - old_gain.sum())
         state.gain_squares += _squares(new_gain) - _squares(old_gain)
         state.loss_units += self._units(new_loss) - self._units(old_loss)
 
-    def _move_groups(
-        self, positions: npt.NDArray[np.int64], old_loss: FloatArray, new_loss: FloatArray
-    ) -> list[int]:
-        """Add to each accepted group's exact loss its memberships' changes (group position,
-        old and new loss of the row on the decision split), update which groups violate the
-        repair rule, and return the positions of the groups whose loss moved."""
-        moved = []
-        for pos, delta in self._group_deltas(positions, old_loss, new_loss).items():
-            group = self.groups_[pos]
-            group.loss_units += delta
-            moved.append(pos)
-            if group.loss_units - group.best_units > self._repair_units:
-                self._violating.add(pos)
-            else:
-                self._violating.discard(pos)
-        return moved
-
     def _group_deltas(
         self, positions: npt.NDArray[np.int64], old_loss: FloatArray, new_loss: FloatArray
-    ) -> dict[int, int]:
-        """The exact nonzero loss change of each group, from its memberships' changes."""
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.generic]]:
+        """The groups whose exact loss changed, from their memberships' changes (group
+        position, old and new loss of the row on the decision split), and the changes in
+        ticks (``AcceptedGroups``)."""
         if not len(positions):
-            return {}
-        count = len(self.groups_)
-        if self.loss.task is Task.CLASSIFICATION:
+            return positions, self.accepted_.current[:0]
+        if self.accepted_.counts:
             # 0-1 losses are small integers: their float sums are exact.
-            step = np.bincount(positions, weights=new_loss - old_loss, minlength=count)
+            step = np.bincount(positions, weights=new_loss - old_loss)
             moved = np.flatnonzero(step)
-            return {
-                pos: int(d) << SCALE_BITS
-                for pos, d in zip(moved.tolist(), step[moved].tolist(), strict=True)
-            }
+            return moved, step[moved].astype(np.int64)
+        count = len(self.accepted_)
         after = exact_sums_by(new_loss, positions, count)
         before = exact_sums_by(old_loss, positions, count)
-        return {pos: a - b for pos, (a, b) in enumerate(zip(after, before, strict=True)) if a != b}
+        moved_list = [pos for pos in range(count) if after[pos] != before[pos]]
+        deltas = np.empty(len(moved_list), dtype=object)
+        deltas[:] = [after[pos] - before[pos] for pos in moved_list]
+        return np.array(moved_list, dtype=np.int64), deltas
 
-    def _record_bests(self, positions: Iterable[int], version: int) -> None:
-        """Record a new best for each of these groups whose loss fell below its best."""
-        for pos in positions:
-            group = self.groups_[pos]
-            if group.loss_units < group.best_units:
-                self._record_best(group, version)
-
-    def _record_best(self, group: AcceptedGroup, version: int) -> None:
-        group.best_units = group.loss_units
-        group.best_version = version
-        if group.position < len(self._best_versions):
-            self._best_versions[group.position] = version
-        group.saved = {name: [] for name in self.splits_}  # the head is the best version
+    def _ticks(self, row_loss: FloatArray) -> int:
+        """The exact sum of per-row losses in the accepted groups' ticks."""
+        return int(row_loss.sum()) if self.accepted_.counts else exact_sum(row_loss)
 
     def _new_version(self, kind: Literal["patch", "pointer"], key: str, target: int | None) -> int:
         version = len(self.versions_)
@@ -689,6 +635,11 @@ class BountyEvaluator:
 
     def _mean_loss(self) -> dict[str, float]:
         return {name: to_float(s.loss_units, s.n) for name, s in self.splits_.items()}
+
+    @property
+    def groups_(self) -> list[AcceptedGroup]:
+        """The accepted groups, in acceptance order, as they stand."""
+        return [self.accepted_.snapshot(pos) for pos in range(len(self.accepted_))]
 
     def group_loss(self, group: AcceptedGroup) -> tuple[float, float]:
         """A group's current and best mean loss on the decision split."""
@@ -714,7 +665,7 @@ def _mean_se(total: float, squares: float, n: int) -> float:
     if n < 2:
         return 0.0
     variance = max(squares - total * total / n, 0.0) / (n - 1)
-    return float(np.sqrt(variance / n))
+    return math.sqrt(variance / n)
 
 
 def replay(

@@ -49,7 +49,7 @@ def exact_sum(values: npt.NDArray[np.float64]) -> int:
 def to_float(units: int, divisor: int = 1) -> float:
     """``units * 2**-SCALE_BITS / divisor``, correctly rounded (infinite beyond float range)."""
     try:
-        return float(Fraction(units, divisor << SCALE_BITS))
+        return units / (divisor << SCALE_BITS)  # int / int is correctly rounded in Python
     except OverflowError:
         return math.inf if units > 0 else -math.inf
 

@@ -21,23 +21,34 @@ class _Level:
 class Membership:
     """Rows -> positions of the accepted groups containing them, for ``n`` rows.
 
-    Recently added groups wait in a short list until there are ``merge_every`` of them or they
-    hold n/16 memberships; then they become a CSR level, and levels of similar size merge like
-    a binary counter (a log-structured merge), so each membership is copied O(log groups) times
+    Large groups (at least ``n / dense_from`` rows) are columns of a row-major bit matrix: one
+    bit per row costs no more memory than their row lists would, is never merged, and answers
+    a lookup in a handful of vectorized calls whatever their number (what a repair loop over
+    large overlapping groups needs, for writes of a few rows each).
+
+    Smaller groups wait in a short list until there are ``merge_every`` of them or they hold
+    n/16 memberships; then they become a CSR level, and levels of similar size merge like a
+    binary counter (a log-structured merge), so each membership is copied O(log groups) times
     in all and a lookup costs O(rows asked x levels + memberships found + n/16), whatever the
     number of groups that do not touch those rows.
     """
 
-    def __init__(self, n: int, merge_every: int = 16) -> None:
+    def __init__(self, n: int, merge_every: int = 16, dense_from: int = 32) -> None:
         self.n = n
         self.merge_every = merge_every
+        self.dense_from = dense_from
         self._levels: list[_Level] = []
         self._pending: list[tuple[int, IntArray]] = []
         self._pending_size = 0
         self._where = np.full(n, -1, dtype=np.int64)  # reused: row -> its place among the asked
+        self._bits = np.zeros((n, 0), dtype=np.uint8)  # row -> bit c of the dense column c
+        self._dense_positions = np.empty(0, dtype=np.int64)  # dense column -> group position
 
     def add(self, position: int, rows: IntArray) -> None:
         """Record that the group at ``position`` contains ``rows`` (unique)."""
+        if len(rows) * self.dense_from >= self.n:
+            self._add_dense(position, rows)
+            return
         self._pending.append((position, rows))
         self._pending_size += len(rows)
         if len(self._pending) >= self.merge_every or self._pending_size * 16 >= self.n:
@@ -49,8 +60,16 @@ class Membership:
 
     def memberships(self, rows: IntArray) -> tuple[IntArray, npt.NDArray[np.int64]]:
         """Every (asked row, group containing it) pair, as two aligned arrays: the row's place
-        in ``rows`` (unique rows) and the group's position, in no particular order."""
-        found = [self._lookup(level, rows) for level in self._levels]
+        in ``rows`` (unique rows) and the group's position, ordered by group position."""
+        found = []
+        if len(self._dense_positions) and len(rows):
+            # Unpacked one line per column, so the pairs come out ordered by group.
+            bits = np.unpackbits(
+                self._bits[rows].T, axis=0, count=len(self._dense_positions), bitorder="little"
+            )
+            columns, places = np.divmod(np.flatnonzero(bits.view(np.bool_)), len(rows))
+            found.append((places, self._dense_positions[columns]))
+        found += [self._lookup(level, rows) for level in self._levels]
         if self._pending and len(rows):
             where = self._where
             where[rows] = np.arange(len(rows))  # a reused n-row buffer: no O(n) work per lookup
@@ -61,10 +80,27 @@ class Membership:
             where[rows] = -1
         if not found:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
-        return (
-            np.concatenate([place for place, _ in found]).astype(np.intp, copy=False),
-            np.concatenate([groups for _, groups in found]),
+        if len(found) == 1 and not self._levels:  # the bit columns or one pending group
+            return found[0][0].astype(np.intp, copy=False), found[0][1]
+        places = np.concatenate([place for place, _ in found])
+        positions = np.concatenate([groups for _, groups in found])
+        # A linear-time radix sort when positions fit in 16 bits.
+        keys = (
+            positions.astype(np.uint16)
+            if len(positions) and positions.max() < 1 << 16
+            else positions
         )
+        order = np.argsort(keys, kind="stable")
+        return places[order].astype(np.intp, copy=False), positions[order]
+
+    def _add_dense(self, position: int, rows: IntArray) -> None:
+        column = len(self._dense_positions)
+        if column == 8 * self._bits.shape[1]:  # full: double the width (amortized O(n) a column)
+            wider = np.zeros((self.n, max(1, 2 * self._bits.shape[1])), dtype=np.uint8)
+            wider[:, : self._bits.shape[1]] = self._bits
+            self._bits = wider
+        self._bits[rows, column >> 3] |= np.uint8(1 << (column & 7))
+        self._dense_positions = np.append(self._dense_positions, position)
 
     @staticmethod
     def _lookup(level: _Level, rows: IntArray) -> tuple[IntArray, npt.NDArray[np.int64]]:

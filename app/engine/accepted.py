@@ -1,0 +1,173 @@
+"""The accepted groups of a round, held as arrays for the repair loop (docs/acceptance.md).
+
+A repair usually rewrites a handful of rows that belong to dozens of groups, so what it costs is
+the bookkeeping per group, not the data: every group's current and best loss on the decision
+split, its best version and whether it breaks the repair rule are numpy arrays indexed by the
+group's position (its place in acceptance order), and a write updates all the groups it touches
+in a few vectorized calls.
+
+Losses are kept in *ticks*: whole 0-1 errors for classification (int64), exact
+``app.engine.exact`` units for regression (Python integers in an object array). Either way the
+sums are exact, so comparing a group's loss with its best never depends on float rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app.engine.exact import SCALE_BITS, to_float
+
+Array = npt.NDArray[np.generic]
+IntArray = npt.NDArray[np.intp]
+TickArray = npt.NDArray[Any]  # int64 (classification) or object (regression)
+
+
+@dataclass(frozen=True)
+class AcceptedGroup:
+    """A snapshot of one accepted group; losses in exact units (``app.engine.exact``)."""
+
+    key: str
+    position: int
+    accepted_version: int
+    n_rows: int
+    rows: Mapping[str, IntArray]
+    loss_units: int
+    best_units: int
+    best_version: int
+
+
+class AcceptedGroups:
+    """Every accepted group's rows and repair state, by position.
+
+    ``counts`` says whether per-row losses are whole numbers (0-1 loss), kept as int64 ticks;
+    otherwise ticks are exact units. ``repair_ticks``: a group breaks the repair rule when its
+    loss exceeds its best by more than this many ticks.
+
+    The best version's predictions are kept copy-on-write: a row not written since a group's
+    best version still holds them in the head, and the first write to such a row saves the
+    row's old prediction for that group (``save``), so recording a new best copies nothing.
+    Saves are tagged with the best version they belong to; a new best makes them stale, and
+    they are dropped when the group is next saved to or read, not when the best changes (a
+    repair records a dozen new bests).
+    """
+
+    def __init__(self, splits: Sequence[str], *, counts: bool, repair_ticks: int) -> None:
+        self.counts = counts
+        self.repair_ticks = repair_ticks
+        self.shift = SCALE_BITS if counts else 0  # units = ticks << shift
+        self.keys: list[str] = []
+        self.rows: list[dict[str, IntArray]] = []
+        self.accepted_version: list[int] = []
+        self.n_rows = np.empty(0, dtype=np.int64)
+        self.current: TickArray = np.empty(0, dtype=np.int64 if counts else object)
+        self.best: TickArray = self.current.copy()
+        self.best_version = np.empty(0, dtype=np.intp)
+        self.violating = np.empty(0, dtype=np.bool_)
+        # Per split and group: the best version the saves belong to, and the saves.
+        self.saved: dict[str, list[tuple[int, list[tuple[IntArray, Array]]]]] = {
+            s: [] for s in splits
+        }
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(
+        self, key: str, rows: dict[str, IntArray], n_rows: int, ticks: int, version: int
+    ) -> int:
+        """Append a group accepted at ``version`` with loss ``ticks`` (its best so far)."""
+        self.keys.append(key)
+        self.rows.append(rows)
+        self.accepted_version.append(version)
+        self.n_rows = np.append(self.n_rows, n_rows)
+        self.current = np.append(self.current, np.array([ticks], dtype=self.current.dtype))
+        self.best = np.append(self.best, np.array([ticks], dtype=self.best.dtype))
+        self.best_version = np.append(self.best_version, version)
+        self.violating = np.append(self.violating, False)
+        for saved in self.saved.values():
+            saved.append((version, []))
+        return len(self.keys) - 1
+
+    def move(self, positions: npt.NDArray[np.int64], deltas: TickArray) -> None:
+        """Add ``deltas`` to the losses of the groups at ``positions`` (unique), and update
+        which of them break the repair rule."""
+        if not len(positions):
+            return
+        current = self.current[positions] + deltas
+        self.current[positions] = current
+        self.violating[positions] = (current - self.best[positions]) > self.repair_ticks
+
+    def record_bests(self, positions: npt.NDArray[np.int64], version: int) -> None:
+        """Make ``version`` the best of each of these groups whose loss fell below its best."""
+        if not len(positions):
+            return
+        better = positions[
+            np.asarray(self.current[positions] < self.best[positions], dtype=np.bool_)
+        ]
+        if len(better):
+            self.record_best(better, version)
+
+    def record_best(self, positions: npt.NDArray[np.int64], version: int) -> None:
+        """Make the head (``version``) the best of the groups at ``positions``."""
+        self.best[positions] = self.current[positions]
+        self.best_version[positions] = version  # the head is the best: earlier saves are stale
+        self.violating[positions] = False
+
+    def first_violating(self) -> int | None:
+        """The earliest accepted group that breaks the repair rule, if any."""
+        violating = self.violating
+        return int(violating.argmax()) if violating.any() else None
+
+    def save(
+        self, split: str, rows: IntArray, positions: npt.NDArray[np.int64], pred: Array
+    ) -> None:
+        """Before ``rows`` of ``split`` are first written since the best version of the group
+        at the aligned ``positions`` (ordered by position), keep their predictions ``pred``."""
+        starts = np.flatnonzero(positions[1:] != positions[:-1]) + 1
+        bounds = [0, *starts.tolist(), len(positions)]
+        groups = positions[bounds[:-1]]
+        saved = self.saved[split]
+        for pos, best, start, end in zip(
+            groups.tolist(), self.best_version[groups].tolist(), bounds, bounds[1:], strict=False
+        ):
+            tag, kept = saved[pos]
+            if tag != best:
+                saved[pos] = tag, kept = best, []
+            kept.append((rows[start:end], pred[start:end]))
+
+    def best_predictions(self, split: str, position: int) -> tuple[IntArray, Array]:
+        """The rows of ``split`` where the head may differ from the group's best version, and
+        the best version's predictions on them."""
+        tag, kept = self.saved[split][position]
+        if tag != self.best_version[position] or not kept:
+            return self.rows[position][split][:0], np.empty(0, dtype=np.float64)
+        if len(kept) > 1:
+            rows = np.concatenate([r for r, _ in kept])
+            kept[:] = [(rows, np.concatenate([v for _, v in kept]))]
+        return kept[0]
+
+    def units(self, ticks: Any) -> int:
+        """Ticks as exact units (``app.engine.exact``)."""
+        return int(ticks) << self.shift
+
+    def mean_loss(self, position: int, *, best: bool = False) -> float:
+        """A group's current (or best) mean loss on the decision split."""
+        ticks = (self.best if best else self.current)[position]
+        return to_float(self.units(ticks), int(self.n_rows[position]))
+
+    def snapshot(self, position: int) -> AcceptedGroup:
+        """The group at ``position`` as it stands."""
+        return AcceptedGroup(
+            key=self.keys[position],
+            position=position,
+            accepted_version=self.accepted_version[position],
+            n_rows=int(self.n_rows[position]),
+            rows=self.rows[position],
+            loss_units=self.units(self.current[position]),
+            best_units=self.units(self.best[position]),
+            best_version=int(self.best_version[position]),
+        )
