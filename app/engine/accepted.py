@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.engine.exact import SCALE_BITS, to_float
+from app.engine.saves import BestSaves
 
 Array = npt.NDArray[np.generic]
 IntArray = npt.NDArray[np.intp]
@@ -48,12 +49,7 @@ class AcceptedGroups:
     otherwise ticks are exact units. ``repair_ticks``: a group breaks the repair rule when its
     loss exceeds its best by more than this many ticks.
 
-    The best version's predictions are kept copy-on-write: a row not written since a group's
-    best version still holds them in the head, and the first write to such a row saves the
-    row's old prediction for that group (``save``), so recording a new best copies nothing.
-    Saves are tagged with the best version they belong to; a new best makes them stale, and
-    they are dropped when the group is next saved to or read, not when the best changes (a
-    repair records a dozen new bests).
+    The best version's predictions are kept copy-on-write, per split (``app.engine.saves``).
     """
 
     def __init__(self, splits: Sequence[str], *, counts: bool, repair_ticks: int) -> None:
@@ -68,10 +64,7 @@ class AcceptedGroups:
         self.best: TickArray = self.current.copy()
         self.best_version = np.empty(0, dtype=np.intp)
         self.violating = np.empty(0, dtype=np.bool_)
-        # Per split and group: the best version the saves belong to, and the saves.
-        self.saved: dict[str, list[tuple[int, list[tuple[IntArray, Array]]]]] = {
-            s: [] for s in splits
-        }
+        self.saves = {split: BestSaves() for split in splits}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -88,67 +81,45 @@ class AcceptedGroups:
         self.best = np.append(self.best, np.array([ticks], dtype=self.best.dtype))
         self.best_version = np.append(self.best_version, version)
         self.violating = np.append(self.violating, False)
-        for saved in self.saved.values():
-            saved.append((version, []))
+        for saves in self.saves.values():
+            saves.add_group(version)
         return len(self.keys) - 1
 
-    def move(self, positions: npt.NDArray[np.int64], deltas: TickArray) -> None:
-        """Add ``deltas`` to the losses of the groups at ``positions`` (unique), and update
-        which of them break the repair rule."""
+    def move(self, positions: npt.NDArray[np.int64], deltas: TickArray, version: int) -> None:
+        """Add ``deltas`` to the losses of the groups at ``positions`` (unique), as ``version``
+        makes them: a group whose loss falls below its best gets ``version`` as its best, and
+        which groups break the repair rule is updated."""
         if not len(positions):
             return
         current = self.current[positions] + deltas
+        best = self.best[positions]
         self.current[positions] = current
-        self.violating[positions] = (current - self.best[positions]) > self.repair_ticks
-
-    def record_bests(self, positions: npt.NDArray[np.int64], version: int) -> None:
-        """Make ``version`` the best of each of these groups whose loss fell below its best."""
-        if not len(positions):
-            return
-        better = positions[
-            np.asarray(self.current[positions] < self.best[positions], dtype=np.bool_)
-        ]
-        if len(better):
-            self.record_best(better, version)
-
-    def record_best(self, positions: npt.NDArray[np.int64], version: int) -> None:
-        """Make the head (``version``) the best of the groups at ``positions``."""
-        self.best[positions] = self.current[positions]
-        self.best_version[positions] = version  # the head is the best: earlier saves are stale
-        self.violating[positions] = False
+        self.violating[positions] = (current - best) > self.repair_ticks
+        better = np.asarray(current < best, dtype=np.bool_)
+        if better.any():
+            improved = positions[better]
+            self.best[improved] = current[better]
+            self.best_version[improved] = version  # the head is the best: saves are stale
 
     def first_violating(self) -> int | None:
         """The earliest accepted group that breaks the repair rule, if any."""
-        violating = self.violating
-        return int(violating.argmax()) if violating.any() else None
+        if not len(self.violating):
+            return None
+        first = int(self.violating.argmax())  # 0 when none is
+        return first if self.violating[first] else None
 
     def save(
         self, split: str, rows: IntArray, positions: npt.NDArray[np.int64], pred: Array
     ) -> None:
         """Before ``rows`` of ``split`` are first written since the best version of the group
         at the aligned ``positions`` (ordered by position), keep their predictions ``pred``."""
-        starts = np.flatnonzero(positions[1:] != positions[:-1]) + 1
-        bounds = [0, *starts.tolist(), len(positions)]
-        groups = positions[bounds[:-1]]
-        saved = self.saved[split]
-        for pos, best, start, end in zip(
-            groups.tolist(), self.best_version[groups].tolist(), bounds, bounds[1:], strict=False
-        ):
-            tag, kept = saved[pos]
-            if tag != best:
-                saved[pos] = tag, kept = best, []
-            kept.append((rows[start:end], pred[start:end]))
+        self.saves[split].save(positions, rows, pred, self.best_version)
 
     def best_predictions(self, split: str, position: int) -> tuple[IntArray, Array]:
         """The rows of ``split`` where the head may differ from the group's best version, and
         the best version's predictions on them."""
-        tag, kept = self.saved[split][position]
-        if tag != self.best_version[position] or not kept:
-            return self.rows[position][split][:0], np.empty(0, dtype=np.float64)
-        if len(kept) > 1:
-            rows = np.concatenate([r for r, _ in kept])
-            kept[:] = [(rows, np.concatenate([v for _, v in kept]))]
-        return kept[0]
+        no_rows = self.rows[position][split][:0]
+        return self.saves[split].read(position, int(self.best_version[position]), no_rows)
 
     def units(self, ticks: Any) -> int:
         """Ticks as exact units (``app.engine.exact``)."""

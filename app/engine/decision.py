@@ -481,13 +481,12 @@ class BountyEvaluator:
 
     def _accept(self, key: str, outputs: Mapping[str, _Rows]) -> int:
         rows = {name: out.idx for name, out in outputs.items()}
-        changed = self._set_rows(
+        self._set_rows(
             rows,
             {name: out.values for name, out in outputs.items()},
             {name: out.loss for name, out in outputs.items()},
         )
         version = self._new_version("patch", key, None)
-        self.accepted_.record_bests(changed, version)
         decision_rows = rows[self.decision_split]
         position = self.accepted_.add(
             key,
@@ -510,9 +509,8 @@ class BountyEvaluator:
             rows, preds = {}, {}
             for name in self.splits_:
                 rows[name], preds[name] = groups.best_predictions(name, pos)
-            changed = self._set_rows(rows, preds)
+            self._set_rows(rows, preds)
             version = self._new_version("pointer", groups.keys[pos], target)
-            groups.record_bests(changed, version)
             after, n_j = groups.units(groups.current[pos]), int(groups.n_rows[pos])
             repairs.append(
                 Repair(
@@ -531,81 +529,98 @@ class BountyEvaluator:
         rows: Mapping[str, IntArray],
         preds: Mapping[str, Array],
         losses: Mapping[str, FloatArray] | None = None,
-    ) -> npt.NDArray[np.int64]:
-        """Write predictions on rows of every split, touching only the rows whose prediction
-        changes; keep the running sums and every accepted group's loss up to date, and return
-        the positions of the groups whose loss changed. ``losses`` are the new predictions'
-        per-row losses where the caller has them."""
-        changed = np.empty(0, dtype=np.int64)
+    ) -> None:
+        """Write predictions on rows of every split as the next version, touching only the
+        rows whose prediction changes; keep the running sums and every accepted group's loss
+        and best up to date. ``losses`` are the new predictions' per-row losses where the
+        caller has them."""
+        moved = None
         for name, state in self.splits_.items():
             idx, new = rows[name], preds[name]
-            differs = _differs(state.pred[idx], new)
+            old = state.pred[idx]
+            differs = _differs(old, new)
             if not differs.any():
                 state.step_se = 0.0  # the version changes nothing on this split
                 continue
-            idx, new = idx[differs], new[differs]
+            idx, new, old = idx[differs], new[differs], old[differs]
             new_loss = losses[name][differs] if losses else self.loss(new, state.y[idx])
             old_loss = state.row_loss[idx]
-            self._update_sums(state, idx, old_loss, new_loss)
-            places, positions = self._save_best(name, idx, state)
+            step = old_loss - new_loss
+            self._update_sums(state, idx, old_loss, new_loss, step)
+            places, positions = self._save_best(name, idx, old, state)
             state.pred[idx] = new
             state.row_loss[idx] = new_loss
             if name == self.decision_split:
-                changed, deltas = self._group_deltas(positions, old_loss[places], new_loss[places])
-                self.accepted_.move(changed, deltas)
-        return changed
+                moved = self._group_deltas(positions, places, old_loss, new_loss, step)
+        # After every split is written: a new best changes which later writes save rows.
+        if moved is not None:
+            self.accepted_.move(*moved, version=len(self.versions_))
 
     def _save_best(
-        self, split: str, rows: IntArray, state: _SplitState
+        self, split: str, rows: IntArray, old: Array, state: _SplitState
     ) -> tuple[IntArray, npt.NDArray[np.int64]]:
-        """Before ``rows`` of ``split`` are written, save their predictions in each accepted
-        group holding them for which this is the first write since its best version; return
-        the (place in ``rows``, group position) pairs of those memberships."""
+        """Before ``rows`` of ``split`` are written, save their predictions ``old`` in each
+        accepted group holding them for which this is the first write since its best version;
+        return the (place in ``rows``, group position) pairs of those memberships."""
         places, positions = self.memberships_[split].memberships(rows)
-        members = rows[places]
-        first = state.written_at[members] <= self.accepted_.best_version[positions]
+        # Gathered through the written rows' own small arrays, not the split's n-row ones.
+        first = state.written_at[rows][places] <= self.accepted_.best_version[positions]
         if first.any():
-            members = members[first]
-            self.accepted_.save(split, members, positions[first], state.pred[members])
+            places_first = places[first]
+            self.accepted_.save(split, rows[places_first], positions[first], old[places_first])
         state.written_at[rows] = len(self.versions_)  # the version these writes make
         return places, positions
 
     def _update_sums(
-        self, state: _SplitState, idx: IntArray, old_loss: FloatArray, new_loss: FloatArray
+        self,
+        state: _SplitState,
+        idx: IntArray,
+        old_loss: FloatArray,
+        new_loss: FloatArray,
+        step: FloatArray,
     ) -> None:
-        """The split's exact loss, and the running sums behind its standard errors."""
-        step = old_loss - new_loss
+        """The split's exact loss, and the running sums behind its standard errors (``step``
+        is ``old_loss - new_loss``)."""
         step_sum = float(step.sum())
-        state.step_se = _mean_se(step_sum, _squares(step), state.n)
         base = state.base_loss[idx]
         if self.accepted_.counts:
-            # 0-1 losses: every sum below is of small integers, exact in any order, so fewer
-            # passes give the same floats (the gains' change is the step; squares factor).
+            # 0-1 losses: every sum below is of small integers, exact in any order, so cheaper
+            # passes give the same floats: a step or gain is -1, 0 or 1, its square 0 or 1,
+            # and the gains' change is the step.
+            state.step_se = _mean_se(step_sum, int(np.count_nonzero(step)), state.n)
             state.gain_sum += step_sum
-            state.gain_squares += float(np.einsum("i,i->", step, base + base - old_loss - new_loss))
+            state.gain_squares += np.count_nonzero(base != new_loss) - np.count_nonzero(
+                base != old_loss
+            )
             state.loss_units -= int(step_sum) << SCALE_BITS
             return
+        state.step_se = _mean_se(step_sum, _squares(step), state.n)
         old_gain, new_gain = base - old_loss, base - new_loss
         state.gain_sum += float(new_gain.sum() - old_gain.sum())
         state.gain_squares += _squares(new_gain) - _squares(old_gain)
         state.loss_units += self._units(new_loss) - self._units(old_loss)
 
     def _group_deltas(
-        self, positions: npt.NDArray[np.int64], old_loss: FloatArray, new_loss: FloatArray
+        self,
+        positions: npt.NDArray[np.int64],
+        places: IntArray,
+        old_loss: FloatArray,
+        new_loss: FloatArray,
+        step: FloatArray,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.generic]]:
-        """The groups whose exact loss changed, from their memberships' changes (group
-        position, old and new loss of the row on the decision split), and the changes in
-        ticks (``AcceptedGroups``)."""
+        """The groups whose exact loss changed, from the memberships (``places`` in the written
+        rows, group ``positions``) and the rows' old and new losses on the decision split
+        (``step`` = old - new); with the changes in ticks (``AcceptedGroups``)."""
         if not len(positions):
             return positions, self.accepted_.current[:0]
         if self.accepted_.counts:
             # 0-1 losses are small integers: their float sums are exact.
-            step = np.bincount(positions, weights=new_loss - old_loss)
-            moved = np.flatnonzero(step)
-            return moved, step[moved].astype(np.int64)
+            fall = np.bincount(positions, weights=step[places])
+            moved = np.flatnonzero(fall)
+            return moved, -fall[moved].astype(np.int64)
         count = len(self.accepted_)
-        after = exact_sums_by(new_loss, positions, count)
-        before = exact_sums_by(old_loss, positions, count)
+        after = exact_sums_by(new_loss[places], positions, count)
+        before = exact_sums_by(old_loss[places], positions, count)
         moved_list = [pos for pos in range(count) if after[pos] != before[pos]]
         deltas = np.empty(len(moved_list), dtype=object)
         deltas[:] = [after[pos] - before[pos] for pos in moved_list]

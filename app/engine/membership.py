@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.intp]
+DENSE_FROM = 32  # groups of n / DENSE_FROM rows or more are bit columns
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,10 @@ class Membership:
     number of groups that do not touch those rows.
     """
 
-    def __init__(self, n: int, merge_every: int = 16, dense_from: int = 32) -> None:
+    def __init__(self, n: int, merge_every: int = 16, dense_from: int | None = None) -> None:
         self.n = n
         self.merge_every = merge_every
-        self.dense_from = dense_from
+        self.dense_from = dense_from or DENSE_FROM
         self._levels: list[_Level] = []
         self._pending: list[tuple[int, IntArray]] = []
         self._pending_size = 0
@@ -67,7 +68,9 @@ class Membership:
             bits = np.unpackbits(
                 self._bits[rows].T, axis=0, count=len(self._dense_positions), bitorder="little"
             )
-            columns, places = np.divmod(np.flatnonzero(bits.view(np.bool_)), len(rows))
+            flat = np.flatnonzero(bits.view(np.bool_))
+            columns = flat // len(rows)
+            places = flat - columns * len(rows)
             found.append((places, self._dense_positions[columns]))
         found += [self._lookup(level, rows) for level in self._levels]
         if self._pending and len(rows):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from app.engine import membership, saves
 from app.engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
 from app.engine.errors import EngineError
 from app.engine.losses import Loss, LossKind
@@ -127,11 +128,29 @@ def test_matches_brute_force_reference(case: dict) -> None:
 PAIRS = 40
 
 
-@pytest.mark.parametrize("kind", list(LossKind))
-def test_long_repair_chains_match_brute_force_reference(kind: LossKind) -> None:
+@pytest.mark.parametrize(
+    ("kind", "hand_out_at", "dense_from"),
+    [
+        # The defaults: every group here is a bit column.
+        *((kind, None, None) for kind in LossKind),
+        # Every save handed to its group at once, for int ticks and exact units.
+        (LossKind.ZERO_ONE, 1, None),
+        (LossKind.SQUARED, 1, None),
+        # Saves wait in the buffer and are handed out often; groups as row lists.
+        (LossKind.ZERO_ONE, 7, 10**9),
+        (LossKind.SQUARED, 7, 10**9),
+    ],
+)
+def test_long_repair_chains_match_brute_force_reference(
+    kind: LossKind, hand_out_at: int | None, dense_from: int | None, monkeypatch: Any
+) -> None:
     # Large overlapping groups patched by h's that copy the head and change a third of its
     # predictions at random: each acceptance damages earlier groups, repairs set off further
     # repairs, and groups are written often between their best versions.
+    if hand_out_at:
+        monkeypatch.setattr(saves, "HAND_OUT_AT", hand_out_at)
+    if dense_from:
+        monkeypatch.setattr(membership, "DENSE_FROM", dense_from)
     rng = np.random.default_rng(7)
     loss, sizes = Loss(kind), {"train": 200, "holdout": 300}
 
