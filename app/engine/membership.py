@@ -64,14 +64,7 @@ class Membership:
         in ``rows`` (unique rows) and the group's position, ordered by group position."""
         found = []
         if len(self._dense_positions) and len(rows):
-            # Unpacked one line per column, so the pairs come out ordered by group.
-            bits = np.unpackbits(
-                self._bits[rows].T, axis=0, count=len(self._dense_positions), bitorder="little"
-            )
-            flat = np.flatnonzero(bits.view(np.bool_))
-            columns = flat // len(rows)
-            places = flat - columns * len(rows)
-            found.append((places, self._dense_positions[columns]))
+            found.append(self._dense_memberships(rows))
         found += [self._lookup(level, rows) for level in self._levels]
         if self._pending and len(rows):
             where = self._where
@@ -96,13 +89,29 @@ class Membership:
         order = np.argsort(keys, kind="stable")
         return places[order].astype(np.intp, copy=False), positions[order]
 
+    def _dense_memberships(self, rows: IntArray) -> tuple[IntArray, npt.NDArray[np.int64]]:
+        """The bit columns' (place, position) pairs for ``rows``, ordered by column."""
+        count = len(self._dense_positions)
+        block = np.take(self._bits, rows, axis=0)  # 10x faster than fancy indexing on 2-D
+        if len(rows) <= 8:  # a few rows: fewer calls (2-D nonzero is slow on many)
+            columns, places = np.nonzero(
+                np.unpackbits(block, axis=1, count=count, bitorder="little").T
+            )
+        else:  # one line per column, so the pairs come out ordered by column
+            bits = np.unpackbits(block.T, axis=0, count=count, bitorder="little")
+            flat = np.flatnonzero(bits.view(np.bool_))
+            columns = flat // len(rows)
+            places = flat - columns * len(rows)
+        return places, self._dense_positions[columns]
+
     def _add_dense(self, position: int, rows: IntArray) -> None:
         column = len(self._dense_positions)
         if column == 8 * self._bits.shape[1]:  # full: double the width (amortized O(n) a column)
             wider = np.zeros((self.n, max(1, 2 * self._bits.shape[1])), dtype=np.uint8)
             wider[:, : self._bits.shape[1]] = self._bits
             self._bits = wider
-        self._bits[rows, column >> 3] |= np.uint8(1 << (column & 7))
+        byte = self._bits[:, column >> 3]  # a view
+        byte[rows] |= np.uint8(1 << (column & 7))
         self._dense_positions = np.append(self._dense_positions, position)
 
     @staticmethod
