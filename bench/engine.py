@@ -132,7 +132,12 @@ class FullRecompute(BountyEvaluator):
     per repair, as the engine did before it kept group losses incrementally."""
 
     def _group_deltas(
-        self, positions: npt.NDArray[np.int64], old_loss: Floats, new_loss: Floats
+        self,
+        positions: npt.NDArray[np.int64],
+        places: npt.NDArray[np.intp],
+        old_loss: Floats,
+        new_loss: Floats,
+        step: Floats,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.generic]]:
         groups = self.accepted_
         moved, deltas = [], []
