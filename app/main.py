@@ -82,6 +82,9 @@ def create_app(
         ),
         openapi_tags=TAGS,
         lifespan=_lifespan,
+        # Operation ids are the endpoints' names (create_round, submit_pair): what generated
+        # clients name their functions. install_openapi checks that they are unique.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(

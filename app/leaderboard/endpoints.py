@@ -24,12 +24,12 @@ from app.leaderboard.schemas import (
     HistoryPoint,
     LeaderboardEntry,
     LeaderboardOut,
-    RepairOut,
     TeamFeatureUsage,
 )
 from app.rounds.models import Disclosure, Round
 from app.rounds.service import require_organizer_of, visible_round
 from app.submissions.disclosure import holdout_mean_step
+from app.submissions.schemas import RepairOut
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 

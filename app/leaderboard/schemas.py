@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.rounds.models import Disclosure
+from app.submissions.schemas import RepairOut
 
 _HOLDOUT = (
     "as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest "
@@ -143,18 +144,6 @@ class FeatureUsageOut(BaseModel):
         examples=[[5, 2, 14]],
     )
     teams: list[TeamFeatureUsage]
-
-
-class RepairOut(BaseModel):
-    """A pointer node that an accepted submission caused."""
-
-    version: int = Field(description="The version the pointer node made.", examples=[4])
-    submission_id: int = Field(
-        description="The submission whose group was repaired.", examples=[17]
-    )
-    target_version: int = Field(
-        description="The version whose predictions it restored.", examples=[1]
-    )
 
 
 class AcceptedGroupOut(BaseModel):

@@ -54,11 +54,16 @@ class SignificanceOut(BaseModel):
 
 
 class RepairOut(BaseModel):
-    """A pointer node this submission's acceptance caused."""
+    """A pointer node that an acceptance caused: an earlier accepted group given back its best
+    version's predictions."""
 
-    version: int = Field(examples=[4])
-    submission_id: int = Field(examples=[17])
-    target_version: int = Field(examples=[1])
+    version: int = Field(description="The version the pointer node made.", examples=[4])
+    submission_id: int = Field(
+        description="The submission whose group was repaired.", examples=[17]
+    )
+    target_version: int = Field(
+        description="The version whose predictions it restored.", examples=[1]
+    )
 
 
 class VerdictOut(BaseModel):

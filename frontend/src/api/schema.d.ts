@@ -16,7 +16,7 @@ export interface paths {
          * @description The round's append-only log of organizer actions, team changes and verdicts, oldest
          *     first (the round's organizer only).
          */
-        get: operations["read_audit_log_api_v1_rounds__slug__audit_get"];
+        get: operations["read_audit_log"];
         put?: never;
         post?: never;
         delete?: never;
@@ -36,7 +36,7 @@ export interface paths {
          * Export Audit Log
          * @description The round's whole audit log as JSON Lines (the round's organizer only).
          */
-        get: operations["export_audit_log_api_v1_rounds__slug__audit_jsonl_get"];
+        get: operations["export_audit_log"];
         put?: never;
         post?: never;
         delete?: never;
@@ -58,7 +58,7 @@ export interface paths {
          * Sign Up
          * @description Create a participant account (at most ``BOUNTY_RATE_SIGNUP`` per client address).
          */
-        post: operations["sign_up_api_v1_auth_signup_post"];
+        post: operations["sign_up"];
         delete?: never;
         options?: never;
         head?: never;
@@ -82,7 +82,7 @@ export interface paths {
          *     Five failures in a row lock the account for 15 minutes (429 with ``Retry-After``), and a
          *     client address gets at most ``BOUNTY_RATE_SIGN_IN`` attempts (429 too).
          */
-        post: operations["sign_in_api_v1_auth_token_post"];
+        post: operations["sign_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -102,7 +102,7 @@ export interface paths {
          * Sign Out
          * @description Revoke the access token used for this request.
          */
-        post: operations["sign_out_api_v1_auth_logout_post"];
+        post: operations["sign_out"];
         delete?: never;
         options?: never;
         head?: never;
@@ -120,7 +120,7 @@ export interface paths {
          * Me
          * @description The signed-in account.
          */
-        get: operations["me_api_v1_me_get"];
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -140,14 +140,14 @@ export interface paths {
          * List Api Keys
          * @description The caller's API keys (never the keys themselves).
          */
-        get: operations["list_api_keys_api_v1_me_api_keys_get"];
+        get: operations["list_api_keys"];
         put?: never;
         /**
          * Create Api Key
          * @description Create an API key for scripts. The key is in this response only: store it now. At most
          *     ``BOUNTY_RATE_API_KEY`` keys per client address.
          */
-        post: operations["create_api_key_api_v1_me_api_keys_post"];
+        post: operations["create_api_key"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,7 +168,7 @@ export interface paths {
          * Revoke Api Key
          * @description Revoke one of the caller's API keys; it stops working at once.
          */
-        delete: operations["revoke_api_key_api_v1_me_api_keys__key_id__delete"];
+        delete: operations["revoke_api_key"];
         options?: never;
         head?: never;
         patch?: never;
@@ -185,13 +185,13 @@ export interface paths {
          * List Rounds
          * @description Rounds that are open, frozen or closed, and, for organizers, their own drafts.
          */
-        get: operations["list_rounds_api_v1_rounds_get"];
+        get: operations["list_rounds"];
         put?: never;
         /**
          * Create Round
          * @description Create a draft round (organizers). The slug is derived from the title if omitted.
          */
-        post: operations["create_round_api_v1_rounds_post"];
+        post: operations["create_round"];
         delete?: never;
         options?: never;
         head?: never;
@@ -210,7 +210,7 @@ export interface paths {
          * @description A round's details and rules. Drafts are visible only to their organizer. Conditional:
          *     `If-None-Match` with the answer's ETag gets 304 while it is unchanged.
          */
-        get: operations["get_round_api_v1_rounds__slug__get"];
+        get: operations["get_round"];
         put?: never;
         post?: never;
         delete?: never;
@@ -222,7 +222,7 @@ export interface paths {
          *     until the round is closed. Changing the loss to one of another task re-reads the label
          *     and clears the base model.
          */
-        patch: operations["update_round_api_v1_rounds__slug__patch"];
+        patch: operations["update_round"];
         trace?: never;
     };
     "/api/v1/rounds/{slug}/dataset": {
@@ -241,7 +241,7 @@ export interface paths {
          *     tables `train`, `holdout` and `test` used as they are. The response has the inferred
          *     schema, the split sizes and what alpha means on this holdout.
          */
-        post: operations["upload_dataset_api_v1_rounds__slug__dataset_post"];
+        post: operations["upload_dataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -262,7 +262,7 @@ export interface paths {
          * @description Set the base model f0 from a file (its organizer, draft, after the dataset). The file is
          *     loaded safely and must predict valid labels for a sample of holdout rows.
          */
-        post: operations["upload_base_model_api_v1_rounds__slug__base_model_post"];
+        post: operations["upload_base_model"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,7 +283,7 @@ export interface paths {
          * @description Train the documented default model (a scikit-learn pipeline with logistic regression or
          *     ridge) on the train split and make it the base model (its organizer, draft).
          */
-        post: operations["train_base_model_api_v1_rounds__slug__base_model_default_post"];
+        post: operations["train_base_model"];
         delete?: never;
         options?: never;
         head?: never;
@@ -304,7 +304,7 @@ export interface paths {
          * @description draft -> open (its organizer): needs the dataset and a base model; scores the base model
          *     on every split as version 0. 409 if the round is not a draft.
          */
-        post: operations["open_round_api_v1_rounds__slug__open_post"];
+        post: operations["open_round"];
         delete?: never;
         options?: never;
         head?: never;
@@ -324,7 +324,7 @@ export interface paths {
          * Freeze Round
          * @description open -> frozen (its organizer): no new submissions; queued ones are still decided.
          */
-        post: operations["freeze_round_api_v1_rounds__slug__freeze_post"];
+        post: operations["freeze_round"];
         delete?: never;
         options?: never;
         head?: never;
@@ -344,7 +344,7 @@ export interface paths {
          * Close Round
          * @description open or frozen -> closed (its organizer). Final.
          */
-        post: operations["close_round_api_v1_rounds__slug__close_post"];
+        post: operations["close_round"];
         delete?: never;
         options?: never;
         head?: never;
@@ -362,7 +362,7 @@ export interface paths {
          * Get Schema
          * @description The round's feature columns and label (anyone, once the round is open).
          */
-        get: operations["get_schema_api_v1_rounds__slug__schema_get"];
+        get: operations["get_schema"];
         put?: never;
         post?: never;
         delete?: never;
@@ -383,7 +383,7 @@ export interface paths {
          * @description The public training split as CSV (anyone, once the round is open). There is no route
          *     for the holdout or the test split.
          */
-        get: operations["download_train_csv_api_v1_rounds__slug__data_train_csv_get"];
+        get: operations["download_train_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -403,7 +403,7 @@ export interface paths {
          * Download Train Parquet
          * @description The public training split as Parquet (anyone, once the round is open).
          */
-        get: operations["download_train_parquet_api_v1_rounds__slug__data_train_parquet_get"];
+        get: operations["download_train_parquet"];
         put?: never;
         post?: never;
         delete?: never;
@@ -424,7 +424,7 @@ export interface paths {
          * @description The current model's predictions on the public training split (anyone, once the round
          *     is open): what `bounty check` compares a pair against before it is submitted.
          */
-        get: operations["download_train_predictions_api_v1_rounds__slug__data_train_predictions_parquet_get"];
+        get: operations["download_train_predictions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -445,7 +445,7 @@ export interface paths {
          * @description The model's versions with their train loss and, as the round's disclosure allows,
          *     their holdout loss (the organizer sees exact holdout and test losses).
          */
-        get: operations["list_versions_api_v1_rounds__slug__versions_get"];
+        get: operations["list_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -467,7 +467,7 @@ export interface paths {
          *     submissions and verdicts, model versions, the audit log, and every file they name. Import
          *     it on another instance with ``POST /rounds/import``.
          */
-        get: operations["export_archive_api_v1_rounds__slug__archive_get"];
+        get: operations["export_archive"];
         put?: never;
         post?: never;
         delete?: never;
@@ -491,7 +491,7 @@ export interface paths {
          *     submissions are replayed from their stored outputs, and the import is refused, with
          *     nothing imported, unless the replay reproduces every verdict and model version exactly.
          */
-        post: operations["import_archive_api_v1_rounds_import_post"];
+        post: operations["import_archive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -509,7 +509,7 @@ export interface paths {
          * List Teams
          * @description The round's teams, oldest first (public; no invite codes, no emails).
          */
-        get: operations["list_teams_api_v1_rounds__slug__teams_get"];
+        get: operations["list_teams"];
         put?: never;
         /**
          * Create Team
@@ -518,7 +518,7 @@ export interface paths {
          *     409 if you are already in a team of this round, the name is taken (ignoring case and
          *     Unicode compatibility variants) or the round is closed; 403 for the round's organizer.
          */
-        post: operations["create_team_api_v1_rounds__slug__teams_post"];
+        post: operations["create_team"];
         delete?: never;
         options?: never;
         head?: never;
@@ -541,7 +541,7 @@ export interface paths {
          *     404 for an unknown code; 409 if you are already in a team of that round, the team is full
          *     or the round is closed.
          */
-        post: operations["join_team_api_v1_teams_join_post"];
+        post: operations["join_team"];
         delete?: never;
         options?: never;
         head?: never;
@@ -561,7 +561,7 @@ export interface paths {
          * Leave Team
          * @description Leave a team that has made no submissions; the last member out deletes the team.
          */
-        post: operations["leave_team_api_v1_teams__team_id__leave_post"];
+        post: operations["leave_team"];
         delete?: never;
         options?: never;
         head?: never;
@@ -579,7 +579,7 @@ export interface paths {
          * My Team
          * @description Your team in the round, with its members and invite code; 404 if you have none.
          */
-        get: operations["my_team_api_v1_rounds__slug__my_team_get"];
+        get: operations["my_team"];
         put?: never;
         post?: never;
         delete?: never;
@@ -599,7 +599,7 @@ export interface paths {
          * Team Members
          * @description A team's members with their emails (the round's organizer only).
          */
-        get: operations["team_members_api_v1_rounds__slug__teams__team_id__members_get"];
+        get: operations["team_members"];
         put?: never;
         post?: never;
         delete?: never;
@@ -619,7 +619,7 @@ export interface paths {
          * List Submissions
          * @description The caller's team's submissions, newest first; the organizer sees every team's.
          */
-        get: operations["list_submissions_api_v1_rounds__slug__submissions_get"];
+        get: operations["list_submissions"];
         put?: never;
         /**
          * Submit
@@ -630,7 +630,7 @@ export interface paths {
          *     team's daily quota, whatever its verdict, except one the platform had to abandon. A retry
          *     with the same ``Idempotency-Key`` returns the first submission instead of a new one.
          */
-        post: operations["submit_api_v1_rounds__slug__submissions_post"];
+        post: operations["submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -649,7 +649,7 @@ export interface paths {
          * @description The caller's team's submissions today: the limit, how many are used and left, and when
          *     the count resets (midnight UTC).
          */
-        get: operations["get_quota_api_v1_rounds__slug__quota_get"];
+        get: operations["get_quota"];
         put?: never;
         post?: never;
         delete?: never;
@@ -673,7 +673,7 @@ export interface paths {
          *     whether it is valid, where the error is if not, which features it reads, and how many rows
          *     of the public train split it selects. For live validation while typing.
          */
-        post: operations["check_expression_api_v1_rounds__slug__expressions_check_post"];
+        post: operations["check_expression"];
         delete?: never;
         options?: never;
         head?: never;
@@ -691,7 +691,7 @@ export interface paths {
          * Get Submission
          * @description A submission of the caller's team (or of a round the caller organizes).
          */
-        get: operations["get_submission_api_v1_submissions__submission_id__get"];
+        get: operations["get_submission"];
         put?: never;
         post?: never;
         delete?: never;
@@ -711,7 +711,7 @@ export interface paths {
          * Submission Events
          * @description Server-Sent Events: a ``status`` event at every change, ending with the verdict.
          */
-        get: operations["submission_events_api_v1_submissions__submission_id__events_get"];
+        get: operations["submission_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -735,7 +735,7 @@ export interface paths {
          *     replayed without it from the stored outputs: later verdicts, the model versions and the
          *     leaderboard change accordingly. The action is audited.
          */
-        post: operations["disqualify_api_v1_submissions__submission_id__disqualify_post"];
+        post: operations["disqualify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -757,7 +757,7 @@ export interface paths {
          *     round is replayed with the guard waived for it, so it is accepted at its place in arrival
          *     order and later verdicts, the model versions and the leaderboard follow. Audited.
          */
-        post: operations["release_api_v1_submissions__submission_id__release_post"];
+        post: operations["release"];
         delete?: never;
         options?: never;
         head?: never;
@@ -779,7 +779,7 @@ export interface paths {
          *     last improvement. A frozen round shows the leaderboard as of its freeze. Conditional:
          *     `If-None-Match` with the answer's ETag gets 304 while it is unchanged.
          */
-        get: operations["leaderboard_api_v1_rounds__slug__leaderboard_get"];
+        get: operations["leaderboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -801,7 +801,7 @@ export interface paths {
          *     and its holdout loss (as the round discloses it) and train loss (exact). Conditional, like
          *     the leaderboard.
          */
-        get: operations["history_api_v1_rounds__slug__history_get"];
+        get: operations["history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -823,7 +823,7 @@ export interface paths {
          *     each of the round's features; model groups, whose features are unknown, are counted
          *     apart. Conditional, like the leaderboard.
          */
-        get: operations["feature_usage_api_v1_rounds__slug__feature_usage_get"];
+        get: operations["feature_usage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -845,7 +845,7 @@ export interface paths {
          *     its size and loss before and after on the holdout (as the round discloses them), the
          *     version it made and the repairs it caused. Conditional, like the leaderboard.
          */
-        get: operations["groups_api_v1_rounds__slug__groups_get"];
+        get: operations["groups"];
         put?: never;
         post?: never;
         delete?: never;
@@ -867,7 +867,7 @@ export interface paths {
          *     ``app.engine.bundle.load_bundle`` loads without the server and that predicts exactly what
          *     the platform's head version predicts.
          */
-        get: operations["export_api_v1_rounds__slug__export_get"];
+        get: operations["export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -889,7 +889,7 @@ export interface paths {
          *     the sealed test split, the overfitting gap, each team's contribution replayed on test (the
          *     private leaderboard) and per-group losses. Final once the round is closed.
          */
-        get: operations["report_api_v1_rounds__slug__report_get"];
+        get: operations["report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -909,7 +909,7 @@ export interface paths {
          * Health
          * @description Liveness: the API answers.
          */
-        get: operations["health_api_v1_health_get"];
+        get: operations["health"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1035,7 +1035,7 @@ export interface components {
              * Repairs
              * @description Pointer nodes its acceptance added, restoring earlier groups.
              */
-            repairs: components["schemas"]["app__leaderboard__schemas__RepairOut"][];
+            repairs: components["schemas"]["RepairOut"][];
             /**
              * Decided At
              * @example 2026-11-24T12:00:07Z
@@ -1280,10 +1280,11 @@ export interface components {
              */
             sha256: string;
         };
-        /** Body_import_archive_api_v1_rounds_import_post */
-        Body_import_archive_api_v1_rounds_import_post: {
+        /** Body_import_archive */
+        Body_import_archive: {
             /**
              * File
+             * Format: binary
              * @description An archive from GET /rounds/{slug}/archive.
              */
             file: string;
@@ -1294,8 +1295,8 @@ export interface components {
              */
             slug?: string | null;
         };
-        /** Body_sign_in_api_v1_auth_token_post */
-        Body_sign_in_api_v1_auth_token_post: {
+        /** Body_sign_in */
+        Body_sign_in: {
             /**
              * Username
              * @description The account's email.
@@ -1314,10 +1315,11 @@ export interface components {
              */
             grant_type?: "password" | null;
         };
-        /** Body_submit_api_v1_rounds__slug__submissions_post */
-        Body_submit_api_v1_rounds__slug__submissions_post: {
+        /** Body_submit */
+        Body_submit: {
             /**
              * Model
+             * Format: binary
              * @description h: a skops or ONNX model file.
              */
             model: string;
@@ -1339,16 +1341,17 @@ export interface components {
              */
             note: string;
         };
-        /** Body_upload_base_model_api_v1_rounds__slug__base_model_post */
-        Body_upload_base_model_api_v1_rounds__slug__base_model_post: {
+        /** Body_upload_base_model */
+        Body_upload_base_model: {
             /**
              * File
+             * Format: binary
              * @description A skops or ONNX model file (never pickle).
              */
             file: string;
         };
-        /** Body_upload_dataset_api_v1_rounds__slug__dataset_post */
-        Body_upload_dataset_api_v1_rounds__slug__dataset_post: {
+        /** Body_upload_dataset */
+        Body_upload_dataset: {
             /**
              * Label
              * @description The label column.
@@ -2144,6 +2147,31 @@ export interface components {
             replay: components["schemas"]["ReplayOut"];
         };
         /**
+         * RepairOut
+         * @description A pointer node that an acceptance caused: an earlier accepted group given back its best
+         *     version's predictions.
+         */
+        RepairOut: {
+            /**
+             * Version
+             * @description The version the pointer node made.
+             * @example 4
+             */
+            version: number;
+            /**
+             * Submission Id
+             * @description The submission whose group was repaired.
+             * @example 17
+             */
+            submission_id: number;
+            /**
+             * Target Version
+             * @description The version whose predictions it restored.
+             * @example 1
+             */
+            target_version: number;
+        };
+        /**
          * ReplayOut
          * @description What the replay without the disqualified submission changed.
          */
@@ -2912,7 +2940,7 @@ export interface components {
             /** @description Holdout statistics: accepted submissions only, rounded or exact by the round's disclosure setting, or never. */
             holdout: components["schemas"]["SplitStatsOut"] | null;
             /** Repairs */
-            repairs?: components["schemas"]["app__submissions__schemas__RepairOut"][];
+            repairs?: components["schemas"]["RepairOut"][];
             /** @description The significance test: for the round's organizer, and for participants on rounds that disclose exactly (accepted pairs). */
             significance?: components["schemas"]["SignificanceOut"] | null;
         };
@@ -3013,51 +3041,6 @@ export interface components {
             created_at: string;
         };
         /**
-         * RepairOut
-         * @description A pointer node that an accepted submission caused.
-         */
-        app__leaderboard__schemas__RepairOut: {
-            /**
-             * Version
-             * @description The version the pointer node made.
-             * @example 4
-             */
-            version: number;
-            /**
-             * Submission Id
-             * @description The submission whose group was repaired.
-             * @example 17
-             */
-            submission_id: number;
-            /**
-             * Target Version
-             * @description The version whose predictions it restored.
-             * @example 1
-             */
-            target_version: number;
-        };
-        /**
-         * RepairOut
-         * @description A pointer node this submission's acceptance caused.
-         */
-        app__submissions__schemas__RepairOut: {
-            /**
-             * Version
-             * @example 4
-             */
-            version: number;
-            /**
-             * Submission Id
-             * @example 17
-             */
-            submission_id: number;
-            /**
-             * Target Version
-             * @example 1
-             */
-            target_version: number;
-        };
-        /**
          * ProblemDetails
          * @description Every error of the API, as RFC 9457 problem details (``application/problem+json``).
          */
@@ -3116,7 +3099,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    read_audit_log_api_v1_rounds__slug__audit_get: {
+    read_audit_log: {
         parameters: {
             query?: {
                 /** @description Events after this id. */
@@ -3181,7 +3164,7 @@ export interface operations {
             };
         };
     };
-    export_audit_log_api_v1_rounds__slug__audit_jsonl_get: {
+    export_audit_log: {
         parameters: {
             query?: never;
             header?: never;
@@ -3199,7 +3182,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": unknown;
+                    "application/x-ndjson": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -3240,7 +3224,7 @@ export interface operations {
             };
         };
     };
-    sign_up_api_v1_auth_signup_post: {
+    sign_up: {
         parameters: {
             query?: never;
             header?: never;
@@ -3300,7 +3284,7 @@ export interface operations {
             };
         };
     };
-    sign_in_api_v1_auth_token_post: {
+    sign_in: {
         parameters: {
             query?: never;
             header?: never;
@@ -3309,7 +3293,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_sign_in_api_v1_auth_token_post"];
+                "application/x-www-form-urlencoded": components["schemas"]["Body_sign_in"];
             };
         };
         responses: {
@@ -3360,7 +3344,7 @@ export interface operations {
             };
         };
     };
-    sign_out_api_v1_auth_logout_post: {
+    sign_out: {
         parameters: {
             query?: never;
             header?: never;
@@ -3387,7 +3371,7 @@ export interface operations {
             };
         };
     };
-    me_api_v1_me_get: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -3416,7 +3400,7 @@ export interface operations {
             };
         };
     };
-    list_api_keys_api_v1_me_api_keys_get: {
+    list_api_keys: {
         parameters: {
             query?: never;
             header?: never;
@@ -3445,7 +3429,7 @@ export interface operations {
             };
         };
     };
-    create_api_key_api_v1_me_api_keys_post: {
+    create_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -3505,7 +3489,7 @@ export interface operations {
             };
         };
     };
-    revoke_api_key_api_v1_me_api_keys__key_id__delete: {
+    revoke_api_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -3553,7 +3537,7 @@ export interface operations {
             };
         };
     };
-    list_rounds_api_v1_rounds_get: {
+    list_rounds: {
         parameters: {
             query?: {
                 /** @description Most rounds to return. */
@@ -3596,7 +3580,7 @@ export interface operations {
             };
         };
     };
-    create_round_api_v1_rounds_post: {
+    create_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -3665,7 +3649,7 @@ export interface operations {
             };
         };
     };
-    get_round_api_v1_rounds__slug__get: {
+    get_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -3726,7 +3710,7 @@ export interface operations {
             };
         };
     };
-    update_round_api_v1_rounds__slug__patch: {
+    update_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -3807,7 +3791,7 @@ export interface operations {
             };
         };
     };
-    upload_dataset_api_v1_rounds__slug__dataset_post: {
+    upload_dataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -3819,7 +3803,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_dataset_api_v1_rounds__slug__dataset_post"];
+                "multipart/form-data": components["schemas"]["Body_upload_dataset"];
             };
         };
         responses: {
@@ -3915,7 +3899,7 @@ export interface operations {
             };
         };
     };
-    upload_base_model_api_v1_rounds__slug__base_model_post: {
+    upload_base_model: {
         parameters: {
             query?: never;
             header?: never;
@@ -3927,7 +3911,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_base_model_api_v1_rounds__slug__base_model_post"];
+                "multipart/form-data": components["schemas"]["Body_upload_base_model"];
             };
         };
         responses: {
@@ -4023,7 +4007,7 @@ export interface operations {
             };
         };
     };
-    train_base_model_api_v1_rounds__slug__base_model_default_post: {
+    train_base_model: {
         parameters: {
             query?: never;
             header?: never;
@@ -4109,7 +4093,7 @@ export interface operations {
             };
         };
     };
-    open_round_api_v1_rounds__slug__open_post: {
+    open_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -4195,7 +4179,7 @@ export interface operations {
             };
         };
     };
-    freeze_round_api_v1_rounds__slug__freeze_post: {
+    freeze_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -4263,7 +4247,7 @@ export interface operations {
             };
         };
     };
-    close_round_api_v1_rounds__slug__close_post: {
+    close_round: {
         parameters: {
             query?: never;
             header?: never;
@@ -4331,7 +4315,7 @@ export interface operations {
             };
         };
     };
-    get_schema_api_v1_rounds__slug__schema_get: {
+    get_schema: {
         parameters: {
             query?: never;
             header?: never;
@@ -4390,7 +4374,7 @@ export interface operations {
             };
         };
     };
-    download_train_csv_api_v1_rounds__slug__data_train_csv_get: {
+    download_train_csv: {
         parameters: {
             query?: never;
             header?: never;
@@ -4408,7 +4392,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": unknown;
+                    "text/csv": string;
                 };
             };
             /** @description Not authenticated */
@@ -4449,7 +4433,7 @@ export interface operations {
             };
         };
     };
-    download_train_parquet_api_v1_rounds__slug__data_train_parquet_get: {
+    download_train_parquet: {
         parameters: {
             query?: never;
             header?: never;
@@ -4467,7 +4451,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.apache.parquet": unknown;
+                    "application/vnd.apache.parquet": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -4508,7 +4493,7 @@ export interface operations {
             };
         };
     };
-    download_train_predictions_api_v1_rounds__slug__data_train_predictions_parquet_get: {
+    download_train_predictions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4526,7 +4511,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.apache.parquet": unknown;
+                    "application/vnd.apache.parquet": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -4567,7 +4553,7 @@ export interface operations {
             };
         };
     };
-    list_versions_api_v1_rounds__slug__versions_get: {
+    list_versions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4617,7 +4603,7 @@ export interface operations {
             };
         };
     };
-    export_archive_api_v1_rounds__slug__archive_get: {
+    export_archive: {
         parameters: {
             query?: never;
             header?: never;
@@ -4635,7 +4621,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/zip": unknown;
+                    "application/zip": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -4676,7 +4663,7 @@ export interface operations {
             };
         };
     };
-    import_archive_api_v1_rounds_import_post: {
+    import_archive: {
         parameters: {
             query?: never;
             header?: never;
@@ -4685,7 +4672,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_import_archive_api_v1_rounds_import_post"];
+                "multipart/form-data": components["schemas"]["Body_import_archive"];
             };
         };
         responses: {
@@ -4772,7 +4759,7 @@ export interface operations {
             };
         };
     };
-    list_teams_api_v1_rounds__slug__teams_get: {
+    list_teams: {
         parameters: {
             query?: never;
             header?: never;
@@ -4822,7 +4809,7 @@ export interface operations {
             };
         };
     };
-    create_team_api_v1_rounds__slug__teams_post: {
+    create_team: {
         parameters: {
             query?: never;
             header?: never;
@@ -4903,7 +4890,7 @@ export interface operations {
             };
         };
     };
-    join_team_api_v1_teams_join_post: {
+    join_team: {
         parameters: {
             query?: never;
             header?: never;
@@ -4981,7 +4968,7 @@ export interface operations {
             };
         };
     };
-    leave_team_api_v1_teams__team_id__leave_post: {
+    leave_team: {
         parameters: {
             query?: never;
             header?: never;
@@ -5038,7 +5025,7 @@ export interface operations {
             };
         };
     };
-    my_team_api_v1_rounds__slug__my_team_get: {
+    my_team: {
         parameters: {
             query?: never;
             header?: never;
@@ -5088,7 +5075,7 @@ export interface operations {
             };
         };
     };
-    team_members_api_v1_rounds__slug__teams__team_id__members_get: {
+    team_members: {
         parameters: {
             query?: never;
             header?: never;
@@ -5149,7 +5136,7 @@ export interface operations {
             };
         };
     };
-    list_submissions_api_v1_rounds__slug__submissions_get: {
+    list_submissions: {
         parameters: {
             query?: {
                 status?: components["schemas"]["SubmissionStatus"] | null;
@@ -5216,7 +5203,7 @@ export interface operations {
             };
         };
     };
-    submit_api_v1_rounds__slug__submissions_post: {
+    submit: {
         parameters: {
             query?: never;
             header?: {
@@ -5230,7 +5217,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_submit_api_v1_rounds__slug__submissions_post"];
+                "multipart/form-data": components["schemas"]["Body_submit"];
             };
         };
         responses: {
@@ -5344,7 +5331,7 @@ export interface operations {
             };
         };
     };
-    get_quota_api_v1_rounds__slug__quota_get: {
+    get_quota: {
         parameters: {
             query?: never;
             header?: never;
@@ -5403,7 +5390,7 @@ export interface operations {
             };
         };
     };
-    check_expression_api_v1_rounds__slug__expressions_check_post: {
+    check_expression: {
         parameters: {
             query?: never;
             header?: never;
@@ -5475,7 +5462,7 @@ export interface operations {
             };
         };
     };
-    get_submission_api_v1_submissions__submission_id__get: {
+    get_submission: {
         parameters: {
             query?: never;
             header?: never;
@@ -5525,7 +5512,7 @@ export interface operations {
             };
         };
     };
-    submission_events_api_v1_submissions__submission_id__events_get: {
+    submission_events: {
         parameters: {
             query?: never;
             header?: never;
@@ -5543,7 +5530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": unknown;
+                    "text/event-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -5575,7 +5562,7 @@ export interface operations {
             };
         };
     };
-    disqualify_api_v1_submissions__submission_id__disqualify_post: {
+    disqualify: {
         parameters: {
             query?: never;
             header?: never;
@@ -5656,7 +5643,7 @@ export interface operations {
             };
         };
     };
-    release_api_v1_submissions__submission_id__release_post: {
+    release: {
         parameters: {
             query?: never;
             header?: never;
@@ -5724,7 +5711,7 @@ export interface operations {
             };
         };
     };
-    leaderboard_api_v1_rounds__slug__leaderboard_get: {
+    leaderboard: {
         parameters: {
             query?: never;
             header?: never;
@@ -5785,7 +5772,7 @@ export interface operations {
             };
         };
     };
-    history_api_v1_rounds__slug__history_get: {
+    history: {
         parameters: {
             query?: never;
             header?: never;
@@ -5846,7 +5833,7 @@ export interface operations {
             };
         };
     };
-    feature_usage_api_v1_rounds__slug__feature_usage_get: {
+    feature_usage: {
         parameters: {
             query?: never;
             header?: never;
@@ -5907,7 +5894,7 @@ export interface operations {
             };
         };
     };
-    groups_api_v1_rounds__slug__groups_get: {
+    groups: {
         parameters: {
             query?: never;
             header?: never;
@@ -5968,7 +5955,7 @@ export interface operations {
             };
         };
     };
-    export_api_v1_rounds__slug__export_get: {
+    export: {
         parameters: {
             query?: never;
             header?: never;
@@ -5986,7 +5973,8 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/zip": unknown;
+                    "application/zip": string;
+                    "application/octet-stream": string;
                 };
             };
             /** @description Not authenticated */
@@ -6036,7 +6024,7 @@ export interface operations {
             };
         };
     };
-    report_api_v1_rounds__slug__report_get: {
+    report: {
         parameters: {
             query?: never;
             header?: never;
@@ -6095,7 +6083,7 @@ export interface operations {
             };
         };
     };
-    health_api_v1_health_get: {
+    health: {
         parameters: {
             query?: never;
             header?: never;
