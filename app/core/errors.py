@@ -166,6 +166,21 @@ def evaluation_unavailable(cause: str) -> Problem:
     )
 
 
+_PARTS = ("body", "query", "path", "header", "cookie")
+
+
+def validation_detail(errors: list[dict[str, Any]]) -> str:
+    """A 422's one-line detail: the first problem, and where (``rules.alpha: Input should be
+    greater than or equal to 0``), then how many more there are."""
+    if not errors:
+        return "the request is not valid"
+    first = errors[0]
+    where = ".".join(str(part) for part in first["location"] if part not in _PARTS)
+    detail = f"{where}: {first['message']}" if where else str(first["message"])
+    more = len(errors) - 1
+    return detail + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error, including unexpected ones, with problem details."""
 
@@ -182,7 +197,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         return problem_response(
-            request, 422, "validation-error", "the request is not valid", errors=errors
+            request, 422, "validation-error", validation_detail(errors), errors=errors
         )
 
     @app.exception_handler(StarletteHTTPException)

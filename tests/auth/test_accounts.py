@@ -66,6 +66,10 @@ def test_weak_or_malformed_sign_up_is_422(client: TestClient) -> None:
     assert body["type"] == "/problems/validation-error"
     fields = {tuple(e["location"])[-1] for e in body["errors"]}
     assert fields == {"email", "display_name", "password"}
+    # The one-line detail names the first problem, where it is, and how many follow.
+    first = body["errors"][0]
+    assert body["detail"].startswith(f"{first['location'][-1]}: {first['message']}")
+    assert body["detail"].endswith("(and 2 more problems)")
 
 
 def test_wrong_password_then_lockout(client: TestClient) -> None:

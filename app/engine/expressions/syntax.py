@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import io
+import itertools
+import tokenize
 import warnings
 
 from app.engine.errors import ExpressionError
@@ -63,6 +66,10 @@ def parse_python(text: str, scanned: str) -> tuple[ast.expr, Source]:
             warnings.simplefilter("ignore", DeprecationWarning)
             tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
+        diagnosis = _diagnose(stripped)
+        if diagnosis is not None:
+            message, column = diagnosis
+            raise ExpressionError(message, offset=shift + column, text=text) from None
         offset = None
         if exc.offset is not None:
             offset = len(text) if (exc.lineno or 1) > 1 else shift + max(exc.offset - 1, 0)
@@ -74,6 +81,40 @@ def parse_python(text: str, scanned: str) -> tuple[ast.expr, Source]:
     source = Source(text, stripped, shift)
     _check_tree_size(tree.body, source)
     return tree.body, source
+
+
+_JOINERS = ("and", "or")
+_ASSIGNMENTS = {"=": "==", ":=": "=="}
+
+
+def _diagnose(source: str) -> tuple[str, int] | None:
+    """For a rule the parser refused, the usual mistakes it reports vaguely (often at the first
+    column): a single ``=``, a rule ending in ``and``/``or``/``not``, two joiners in a row.
+    Returns the message and the column of the culprit, or None to keep the parser's answer."""
+    try:
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(source).readline)
+            if t.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER, tokenize.STRING)
+        ]
+    except (tokenize.TokenError, SyntaxError):  # e.g. an unclosed bracket: the parser says so
+        return None
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in _ASSIGNMENTS:
+            return (
+                f"'{token.string}' is not a comparison; use '{_ASSIGNMENTS[token.string]}'",
+                token.start[1],
+            )
+    for before, token in itertools.pairwise(tokens):
+        if before.string in _JOINERS and token.string in _JOINERS:
+            return (
+                f"'{token.string}' follows '{before.string}': a condition is missing between them",
+                token.start[1],
+            )
+    if tokens and tokens[-1].string in (*_JOINERS, "not"):
+        last = tokens[-1]
+        return f"the rule ends with '{last.string}': a condition must follow it", last.start[1]
+    return None
 
 
 def _check_tree_size(root: ast.expr, source: Source) -> None:
