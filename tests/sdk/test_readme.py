@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,31 +39,87 @@ def fresh(tmp_path: Path) -> Iterator[DemoServer]:
         yield running
 
 
+def fresh_shell_env(**extra: str) -> dict[str, str]:
+    """The environment of a new terminal on the machine after ``make demo``: the project's
+    virtual environment is not on PATH (commands go through ``uv run``, which finds it from
+    the project folder, here given as UV_PROJECT because the commands run elsewhere)."""
+    venv_bin = str(Path(sys.executable).parent)
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin]
+    env = {**os.environ, "PATH": os.pathsep.join(path), "UV_PROJECT": str(ROOT)}
+    for name in ("VIRTUAL_ENV", "BOUNTY_SERVER", "BOUNTY_API_KEY"):
+        env.pop(name, None)
+    env.update(extra)
+    if shutil.which("uv", path=env["PATH"]) is None:  # bootstrap installed it as a module only
+        shim = Path(tempfile.mkdtemp(prefix="readme-uv-"))
+        (shim / "uv").write_text('#!/bin/sh\nexec python3 -m uv "$@"\n')
+        (shim / "uv").chmod(0o755)
+        env["PATH"] = f"{shim}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def commands(block: str) -> list[str]:
+    """A block's commands: one per line, a trailing backslash joining a line to the next."""
+    return [line for line in block.replace("\\\n", " ").strip().splitlines() if line.strip()]
+
+
+_MARK = "--- readme-test: next command ---"
+
+
 def run_lines(block: str, server: DemoServer, api_key: str, folder: Path) -> list[str]:
-    """Run each command of a README block in ``folder`` as a user would; their outputs."""
+    """Run a README block in ``folder`` as a user would, in one shell (so a variable set by one
+    command is seen by the next), stopping at the first failure; each command's output."""
     shutil.copytree(ROOT / "examples", folder / "examples")
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "BOUNTY_API_KEY": api_key,
-        "BOUNTY_CONFIG_DIR": str(folder / "config"),
+    env = fresh_shell_env(BOUNTY_API_KEY=api_key, BOUNTY_CONFIG_DIR=str(folder / "config"))
+    lines = [line.replace(README_URL, server.url) for line in commands(block)]
+    script = "set -eo pipefail\n" + "".join(f"{line}\necho '{_MARK}'\n" for line in lines)
+    done = subprocess.run(
+        ["bash", "-c", script],
+        check=False,
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    outputs = done.stdout.split(f"{_MARK}\n")
+    failed = lines[len(outputs) - 1] if len(outputs) <= len(lines) else ""
+    assert done.returncode == 0, f"{failed}\n{outputs[-1]}\n{done.stderr}"
+    return outputs[: len(lines)]
+
+
+def test_every_block_of_the_readme_is_run_by_a_test() -> None:
+    blocks = re.findall(r"(?:<!-- readme-test: ([^>]+) -->\n)?```\w*\n", README)
+    # Every opening fence has its marker (closing fences are bare ``` lines, not matched here).
+    names = [name for name in blocks if name]
+    assert len(names) == README.count("<!-- readme-test:")
+    assert set(names) == {
+        "setup",
+        "demo-script",
+        "participant",
+        "examples/sdk_participant.py",
+        "organizer",
     }
-    env.pop("BOUNTY_SERVER", None)
-    outputs = []
-    for line in block.strip().splitlines():
-        command = line.replace(README_URL, server.url)
-        done = subprocess.run(
-            ["bash", "-c", command],
-            check=False,
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
-        outputs.append(done.stdout)
-    return outputs
+    openings = re.findall(r"^```\w+$", README, re.M)
+    assert len(openings) == len(names), "a README block without a readme-test marker"
+
+
+def test_the_setup_block_is_the_makefile_and_ci_entry_points() -> None:
+    # make demo and make test run for real in CI and on fresh machines; here, that the block
+    # names exactly those two targets and that CI runs the second.
+    lines = [line.split("#")[0].strip() for line in commands(readme_block("setup"))]
+    assert lines == ["make demo", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^demo:", makefile, re.M)
+    assert re.search(r"^test:", makefile, re.M)
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_demo_script(fresh: DemoServer, tmp_path: Path) -> None:
+    outputs = run_lines(readme_block("demo-script"), fresh, "", tmp_path)
+    assert "accepted" in outputs[1]  # the local check
+    sent = json.loads(outputs[2])
+    assert sent["submission"]["status"] in {"queued", "running", "decided"}
+    assert (tmp_path / "h.skops").stat().st_size > 0
 
 
 def test_the_participant_commands(fresh: DemoServer, api_key_of, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
