@@ -3,6 +3,7 @@ RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
+COPY engine ./engine
 COPY migrations ./migrations
 COPY alembic.ini ./
 RUN uv sync --frozen --no-dev && useradd --create-home bounty && mkdir -p /data && chown bounty /data

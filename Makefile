@@ -15,8 +15,8 @@ bootstrap-test:
 	./scripts/bootstrap --test
 
 lint:
-	$(UV) run ruff check app tests bench examples migrations
-	$(UV) run ruff format --check app tests bench examples migrations
+	$(UV) run ruff check app engine tests bench examples migrations
+	$(UV) run ruff format --check app engine tests bench examples migrations
 
 typecheck:
 	$(UV) run mypy

@@ -25,13 +25,13 @@ from app.core.notify import Notifier
 from app.core.settings import Settings, get_settings
 from app.core.storage import LocalStore, make_store
 from app.demo import build_demo_round
-from app.engine.bundle import export_bundle, load_bundle
 from app.main import create_app
 from app.sdk import organizer_commands, pair_commands
 from app.sdk.cli import register as register_client_commands
 from app.seed import seed_demo
 from app.worker.main import run_worker
 from app.worker.runner import Worker
+from bounty_engine.bundle import export_bundle, load_bundle
 
 cli = typer.Typer(
     help="Bias Bounty: run and enter algorithmic bias bounties.", no_args_is_help=True

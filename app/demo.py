@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from app.engine.baseline import train_default_model, train_patch_model
-from app.engine.data import infer_schema, prepare_features, split_frame
-from app.engine.datasets.adult import ADULT_LABEL, load_adult
-from app.engine.groups import RuleGroup
-from app.engine.losses import Loss
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import BountyRound, RoundRules, Submission
-from app.engine.significance import AcceptanceTest
+from bounty_engine.baseline import train_default_model, train_patch_model
+from bounty_engine.data import infer_schema, prepare_features, split_frame
+from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.groups import RuleGroup
+from bounty_engine.losses import Loss
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import BountyRound, RoundRules, Submission
+from bounty_engine.significance import AcceptanceTest
 
 DEMO_RULES = RoundRules(
     Loss(),

@@ -39,12 +39,12 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.baseline import ordinal_features
-from app.engine.data import label_values, prepare_features
-from app.engine.datasets.synthetic import CATEGORIES, make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
-from app.engine.schema import FeatureSchema
+from bounty_engine.baseline import ordinal_features
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.datasets.synthetic import CATEGORIES, make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
+from bounty_engine.schema import FeatureSchema
 
 Kind = Literal["fix", "no_improvement", "too_small", "invalid", "refused"]
 KINDS: tuple[Kind, ...] = get_args(Kind)

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.engine.decision import BountyEvaluator, Decision, PairOutput
-from app.engine.losses import Loss
+from bounty_engine.decision import BountyEvaluator, Decision, PairOutput
+from bounty_engine.losses import Loss
 
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int64]

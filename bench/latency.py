@@ -29,14 +29,14 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.baseline import ordinal_features
-from app.engine.data import infer_schema, label_values, prepare_features
-from app.engine.datasets.adult import ADULT_LABEL, load_adult
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import run_pair
 from app.seed import DEMO_ORGANIZER
 from bench.server import free_port, serve
+from bounty_engine.baseline import ordinal_features
+from bounty_engine.data import infer_schema, label_values, prepare_features
+from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import run_pair
 
 GROUPS = (
     "capital_gain > 0",

@@ -18,12 +18,12 @@ from sklearn.tree import DecisionTreeClassifier
 
 from app.auth.models import User
 from app.core.db import make_engine, make_session_factory, transaction
-from app.engine.baseline import ordinal_features
-from app.engine.data import label_values, prepare_features
-from app.engine.datasets.synthetic import LABEL, make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
 from app.sdk import BountyClient
+from bounty_engine.baseline import ordinal_features
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.datasets.synthetic import LABEL, make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 
 PASSWORD = "load-test-password"  # noqa: S105 - a throwaway account on a loopback server
 EXTRA_RULES = ('c1 == "a"', "x2 > 1", 'x0 < 0 and c0 == "b"', "x3 < -0.5")

@@ -33,9 +33,9 @@ from scipy import stats
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.datasets.adult import ADULT_CLASSES, ADULT_LABEL, load_adult
-from app.engine.decision import BountyEvaluator, Decision, PairOutput, Reason
-from app.engine.significance import AcceptanceTest, Spending
+from bounty_engine.datasets.adult import ADULT_CLASSES, ADULT_LABEL, load_adult
+from bounty_engine.decision import BountyEvaluator, Decision, PairOutput, Reason
+from bounty_engine.significance import AcceptanceTest, Spending
 
 Codes = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]

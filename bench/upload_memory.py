@@ -24,8 +24,8 @@ from app.auth.models import Role
 from app.auth.service import create_user
 from app.core.db import make_engine, make_session_factory, transaction
 from app.core.migrate import upgrade
-from app.engine.datasets.adult import ADULT_LABEL, load_adult
 from bench.server import free_port, serve, uvicorn_command
+from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
 
 MB = 1024 * 1024
 

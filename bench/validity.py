@@ -50,9 +50,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.decision import BountyEvaluator, Decision
-from app.engine.losses import Loss
-from app.engine.significance import AcceptanceTest
 from bench.planted import (
     Kind,
     Pair,
@@ -64,6 +61,9 @@ from bench.planted import (
     play_attack,
     synthetic_world,
 )
+from bounty_engine.decision import BountyEvaluator, Decision
+from bounty_engine.losses import Loss
+from bounty_engine.significance import AcceptanceTest
 
 COMMON: dict[str, Any] = {"alpha": 0.002, "min_group_rows": 30, "repair_alpha": 0.0}
 RULES: dict[str, dict[str, Any]] = {

@@ -13,13 +13,13 @@ import argparse
 from pathlib import Path
 
 from app.demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
-from app.engine.baseline import train_default_model, train_patch_model
-from app.engine.data import infer_schema, prepare_features, split_frame
-from app.engine.datasets.adult import ADULT_LABEL, load_adult
-from app.engine.decision import Decision
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import BountyRound, Submission
+from bounty_engine.baseline import train_default_model, train_patch_model
+from bounty_engine.data import infer_schema, prepare_features, split_frame
+from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.decision import Decision
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import BountyRound, Submission
 
 
 def check_pair(rule: str, out: Path) -> Decision:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import prepare_features
-from app.engine.groups import RuleGroup
 from app.sdk import BountyClient
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import RuleGroup
 
 SLUG, RULE = "adult-income-demo", "capital_gain > 0"
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from app import __version__
 from app.cli import cli
-from app.engine.bundle import load_bundle
+from bounty_engine.bundle import load_bundle
 
 runner = CliRunner()
 

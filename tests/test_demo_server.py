@@ -12,11 +12,11 @@ import httpx
 import pandas as pd
 import pytest
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import infer_schema, prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
 from app.seed import DEMO_RESEARCHER, DEMO_SLUG
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import demo_server
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.engine.models import ModelFormat, load_model
+from bounty_engine.models import ModelFormat, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.storage import StorageError
-from app.engine.errors import EngineError
+from bounty_engine.errors import EngineError
 
 log = logging.getLogger("bounty.errors")
 

@@ -234,7 +234,7 @@ def export(
     slug: RoundSlug, session: SessionDep, store: StoreDep, user: CurrentUser
 ) -> FileResponse:
     """The round's current model as a bundle (the round's organizer only): a zip that
-    ``app.engine.bundle.load_bundle`` loads without the server and that predicts exactly what
+    ``bounty_engine.bundle.load_bundle`` loads without the server and that predicts exactly what
     the platform's head version predicts."""
     round_ = visible_round(session, slug, user)
     require_organizer_of(round_, user)

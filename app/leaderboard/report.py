@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.engine.significance import Z_95
 from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission
 from app.teams.models import Team
+from bounty_engine.significance import Z_95
 
 
 class Interval(BaseModel):

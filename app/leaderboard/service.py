@@ -21,11 +21,6 @@ from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore
-from app.engine.bundle import export_bundle
-from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.models import LoadedModel, load_model
-from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
-from app.engine.schema import FeatureSchema
 from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
 from app.rounds.service import (
     is_organizer_of,
@@ -37,6 +32,11 @@ from app.submissions.disclosure import holdout_mean, holdout_stats
 from app.submissions.models import Submission
 from app.submissions.schemas import SplitStatsOut
 from app.teams.models import Team
+from bounty_engine.bundle import export_bundle
+from bounty_engine.groups import Group, ModelGroup, RuleGroup
+from bounty_engine.models import LoadedModel, load_model
+from bounty_engine.pdl import PatchNode, PointerDecisionList, PointerNode
+from bounty_engine.schema import FeatureSchema
 
 ACCEPTED = "accepted"
 _NEVER = datetime.max.replace(tzinfo=UTC)

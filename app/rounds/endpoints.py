@@ -20,9 +20,6 @@ from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
 from app.core.uploads import CHUNK, safe_name, spool
-from app.engine.losses import LossKind
-from app.engine.schema import FeatureSchema
-from app.engine.significance import AcceptanceTest
 from app.leaderboard.cache import cached_answer
 from app.rounds import service
 from app.rounds.models import Disclosure, ModelVersion, Round
@@ -40,6 +37,9 @@ from app.rounds.schemas import (
 )
 from app.rounds.train_predictions import train_predictions_parquet
 from app.submissions.disclosure import holdout_mean
+from bounty_engine.losses import LossKind
+from bounty_engine.schema import FeatureSchema
+from bounty_engine.significance import AcceptanceTest
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from app.engine.losses import LossKind
-from app.engine.schema import FeatureSchema, Task
-from app.engine.significance import AcceptanceTest, Spending, method_for
 from app.rounds.models import Disclosure, RoundStatus
+from bounty_engine.losses import LossKind
+from bounty_engine.schema import FeatureSchema, Task
+from bounty_engine.significance import AcceptanceTest, Spending, method_for
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 

@@ -25,16 +25,6 @@ from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import Problem, engine_problem
 from app.core.storage import ArtifactStore
-from app.engine.baseline import train_default_model
-from app.engine.data import infer_schema, prepare_features, read_table, split_frame
-from app.engine.decision import BountyEvaluator
-from app.engine.errors import DataError, EngineError
-from app.engine.losses import Loss, LossKind
-from app.engine.models import LoadedModel, dump_sklearn_model, load_model
-from app.engine.predictions import encode_predictions
-from app.engine.round import BountyRound, RoundRules
-from app.engine.schema import FeatureSchema, Task
-from app.engine.significance import AcceptanceTest
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.schemas import (
     RULE_FIELDS,
@@ -44,6 +34,16 @@ from app.rounds.schemas import (
     check_schedule,
 )
 from app.rounds.train_predictions import store_train_predictions
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import infer_schema, prepare_features, read_table, split_frame
+from bounty_engine.decision import BountyEvaluator
+from bounty_engine.errors import DataError, EngineError
+from bounty_engine.losses import Loss, LossKind
+from bounty_engine.models import LoadedModel, dump_sklearn_model, load_model
+from bounty_engine.predictions import encode_predictions
+from bounty_engine.round import BountyRound, RoundRules
+from bounty_engine.schema import FeatureSchema, Task
+from bounty_engine.significance import AcceptanceTest
 
 SplitName = Literal["train", "holdout", "test"]
 SPLITS: Final[tuple[SplitName, ...]] = ("train", "holdout", "test")

@@ -15,8 +15,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from app.core.storage import ArtifactStore
-from app.engine.predictions import decode_predictions
-from app.engine.schema import LabelInfo
+from bounty_engine.predictions import decode_predictions
+from bounty_engine.schema import LabelInfo
 
 
 def store_train_predictions(store: ArtifactStore, codes: npt.ArrayLike) -> str:

@@ -1,6 +1,6 @@
 """``bounty check``: decide a pair locally on the public train split, before spending quota.
 
-The same engine code as the platform's workers (``app.engine``) decides the pair with the
+The same engine code as the platform's workers (``bounty_engine``) decides the pair with the
 round's rules, against the current model's predictions on the train split (which the server
 publishes), so the train-split statistics are exactly those the verdict will show. Only the
 holdout is missing: the minimum group size is applied to the group's expected holdout rows
@@ -18,16 +18,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from app.engine.data import label_values, prepare_features
-from app.engine.decision import Decision, PairStats
-from app.engine.errors import EngineError
-from app.engine.groups import Group
-from app.engine.losses import Loss
-from app.engine.models import LoadedModel
-from app.engine.predictions import encode_labels, encode_predictions
-from app.engine.round import RoundRules, run_pair
-from app.engine.schema import FeatureSchema
 from app.rounds.schemas import RulesOut
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.decision import Decision, PairStats
+from bounty_engine.errors import EngineError
+from bounty_engine.groups import Group
+from bounty_engine.losses import Loss
+from bounty_engine.models import LoadedModel
+from bounty_engine.predictions import encode_labels, encode_predictions
+from bounty_engine.round import RoundRules, run_pair
+from bounty_engine.schema import FeatureSchema
 
 
 @dataclass(frozen=True)

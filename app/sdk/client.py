@@ -23,9 +23,6 @@ import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
 from app.audit.schemas import AuditEventOut, AuditPageOut
-from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.schema import FeatureSchema
 from app.leaderboard.report import ClosingReport
 from app.leaderboard.schemas import HistoryOut, LeaderboardOut
 from app.rounds.archive_endpoints import RoundImportOut
@@ -37,6 +34,9 @@ from app.submissions.schemas import (
     SubmissionAccepted,
     SubmissionOut,
 )
+from bounty_engine.groups import Group, ModelGroup, RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.schema import FeatureSchema
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -27,17 +27,17 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import label_values, prepare_features
-from app.engine.expressions.canonical import render_name, render_value
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.predictions import encode_labels, encode_predictions
-from app.engine.round import RoundRules
-from app.engine.schema import FeatureKind, FeatureSchema
 from app.sdk.check import LocalCheck, check_pair, round_rules
 from app.sdk.client import BountyClient
 from app.submissions.schemas import SubmissionOut
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.expressions.canonical import render_name, render_value
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.predictions import encode_labels, encode_predictions
+from bounty_engine.round import RoundRules
+from bounty_engine.schema import FeatureKind, FeatureSchema
 
 
 @dataclass(frozen=True)

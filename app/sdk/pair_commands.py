@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from app.engine.errors import EngineError
 from app.sdk.check import LocalCheck
 from app.sdk.cli import ExitCode, JsonOption, connected, err, fail, out
 from app.sdk.hunter import BountyHunter
 from app.submissions.schemas import SubmissionOut
+from bounty_engine.errors import EngineError
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]
 Rule = Annotated[str | None, typer.Option("--rule", help="The group as a rule, e.g. 'age >= 50'.")]

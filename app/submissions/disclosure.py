@@ -24,10 +24,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from app.engine.losses import LossKind
 from app.rounds.models import Disclosure, Round
 from app.submissions.models import Submission
 from app.submissions.schemas import RepairOut, SignificanceOut, SplitStatsOut, VerdictOut
+from bounty_engine.losses import LossKind
 
 NOT_ACCEPTED = "not_accepted"
 """The one participant-facing reason for a rejection unless the round discloses exactly."""

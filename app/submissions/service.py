@@ -23,11 +23,6 @@ from app.core.db import utcnow
 from app.core.errors import Problem, ProblemError, engine_problem, evaluation_unavailable
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore
-from app.engine.data import prepare_features
-from app.engine.errors import EngineError
-from app.engine.groups import RuleGroup
-from app.engine.models import sniff_format
-from app.engine.schema import FeatureSchema
 from app.rounds.models import Round
 from app.rounds.service import round_schema
 from app.submissions.models import Submission
@@ -41,6 +36,11 @@ from app.worker.sandbox import (
     SandboxUnavailable,
     run_sandboxed,
 )
+from bounty_engine.data import prepare_features
+from bounty_engine.errors import EngineError
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import sniff_format
+from bounty_engine.schema import FeatureSchema
 
 log = logging.getLogger("bounty.submissions")
 

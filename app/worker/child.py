@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.engine.errors import EngineError
-from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.models import load_model
-from app.engine.models.messages import describe_exception
-from app.engine.round import run_pair
-from app.engine.schema import FeatureSchema
+from bounty_engine.errors import EngineError
+from bounty_engine.groups import Group, ModelGroup, RuleGroup
+from bounty_engine.models import load_model
+from bounty_engine.models.messages import describe_exception
+from bounty_engine.round import run_pair
+from bounty_engine.schema import FeatureSchema
 
 STARTED = "started"
 """The file the child touches once it is about to read the pair."""

@@ -29,10 +29,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.data import infer_schema, prepare_features
-from app.engine.groups import ModelGroup, RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import run_pair
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.groups import ModelGroup, RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import run_pair
 
 _LABEL = "y"
 log = logging.getLogger("bounty.sandbox")

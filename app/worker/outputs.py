@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.core.storage import ArtifactStore
-from app.engine.decision import PairOutput
+from bounty_engine.decision import PairOutput
 
 
 def dump_outputs(outputs: Mapping[str, PairOutput]) -> bytes:

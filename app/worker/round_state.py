@@ -18,16 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.storage import ArtifactStore
-from app.engine.data import label_values, prepare_features
-from app.engine.decision import BountyEvaluator
-from app.engine.predictions import encode_labels
-from app.engine.schema import FeatureSchema
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.outputs import load_outputs
 from app.worker.sandbox import Limits, PairFiles, run_sandboxed
 from app.worker.verdicts import TESTED
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.decision import BountyEvaluator
+from bounty_engine.predictions import encode_labels
+from bounty_engine.schema import FeatureSchema
 
 SPLITS = ("holdout", "train", "test")
 Array = npt.NDArray[np.generic]

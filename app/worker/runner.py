@@ -36,7 +36,6 @@ from app.core.db import transaction, utcnow
 from app.core.notify import Notifier, about_submission
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore, StorageError
-from app.engine.decision import Decision
 from app.rounds.models import Round
 from app.rounds.service import touch
 from app.submissions.models import Submission, SubmissionStatus
@@ -51,6 +50,7 @@ from app.worker.sandbox import (
     run_sandboxed,
 )
 from app.worker.verdicts import record_verdict, record_versions, tested_before
+from bounty_engine.decision import Decision
 
 log = logging.getLogger("bounty.worker")
 

@@ -82,10 +82,10 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.settings import Settings
-from app.engine.decision import PairOutput
-from app.engine.models.messages import describe_exception
-from app.engine.schema import FeatureSchema, Task
 from app.worker.child import STARTED
+from bounty_engine.decision import PairOutput
+from bounty_engine.models.messages import describe_exception
+from bounty_engine.schema import FeatureSchema, Task
 
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.storage import ArtifactStore
-from app.engine.decision import BountyEvaluator, Decision, PairStats, VersionInfo
-from app.engine.significance import SignificanceResult
 from app.rounds.models import ModelVersion
 from app.rounds.train_predictions import store_train_predictions
 from app.submissions.models import Submission, SubmissionStatus
+from bounty_engine.decision import BountyEvaluator, Decision, PairStats, VersionInfo
+from bounty_engine.significance import SignificanceResult
 
 
 def record_versions(

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from app.core.storage import INCOMING
-from app.engine.baseline import train_default_model
-from app.engine.data import infer_schema
-from app.engine.models import dump_sklearn_model
 from app.sdk import BountyClient
 from app.sdk.client import BountyError
 from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import infer_schema
+from bounty_engine.models import dump_sklearn_model
 from tests.support.rounds import LABEL, csv_bytes, synthetic_frame
 from tests.support.servers import demo_server
 

@@ -16,11 +16,11 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.core.settings import Settings
-from app.engine.baseline import train_patch_model
-from app.engine.data import infer_schema, prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
 from app.seed import DEMO_SLUG
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import DemoServer, demo_server
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from app.engine.datasets.adult import load_adult
 from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from bounty_engine.datasets.adult import load_adult
 from tests.e2e.conftest import patch_model_file, screenshot, sign_in
 from tests.support.servers import DemoServer
 

@@ -1,6 +1,6 @@
 """A brute-force reference of the decision step: every quantity recomputed from the nodes.
 
-Deliberately naive and independent of app.engine.decision (it shares only the per-row loss):
+Deliberately naive and independent of bounty_engine.decision (it shares only the per-row loss):
 versions are rebuilt from f0 and the nodes every time, and sums are exact rational arithmetic
 (``fractions.Fraction``). It is the specification the fast engine is checked against. With the
 significance rule it also shares the paired test itself (``paired_test``), whose own
@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from app.engine.losses import Loss
-from app.engine.significance import AcceptanceTest, Spending, paired_test
+from bounty_engine.losses import Loss
+from bounty_engine.significance import AcceptanceTest, Spending, paired_test
 
 
 def exact(values: np.ndarray) -> Fraction:

@@ -8,10 +8,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
-from app.engine.baseline import train_default_model
-from app.engine.data import Split, infer_schema, label_values, prepare_features, split_frame
-from app.engine.datasets import ADULT_LABEL, base_predictions, load_adult, make_synthetic
-from app.engine.schema import FeatureSchema, Task
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import Split, infer_schema, label_values, prepare_features, split_frame
+from bounty_engine.datasets import ADULT_LABEL, base_predictions, load_adult, make_synthetic
+from bounty_engine.schema import FeatureSchema, Task
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.engine.bundle import BundleError, export_bundle, load_bundle
-from app.engine.data import prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
+from bounty_engine.bundle import BundleError, export_bundle, load_bundle
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.pdl import PatchNode, PointerDecisionList, PointerNode
 from tests.engine.tiny import FRAME, SCHEMA, constant_model
 
 

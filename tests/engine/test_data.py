@@ -1,4 +1,4 @@
-"""Tests for app.engine.data: reading tables, schema inference, model inputs, splits."""
+"""Tests for bounty_engine.data: reading tables, schema inference, model inputs, splits."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine.data import (
+from bounty_engine.data import (
     infer_schema,
     label_values,
     prepare_features,
     read_table,
     split_frame,
 )
-from app.engine.errors import DataError
-from app.engine.schema import Feature, FeatureKind, FeatureSchema, LabelInfo, Task
+from bounty_engine.errors import DataError
+from bounty_engine.schema import Feature, FeatureKind, FeatureSchema, LabelInfo, Task
 
 CSV = b"age , city,score, y\n 31 , Paris ,?, yes\n45,?, 3.5 ,no\n, Lyon , 4 ,yes\n"
 

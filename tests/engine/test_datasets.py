@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.engine.data import infer_schema, read_table, split_frame
-from app.engine.datasets import (
+from bounty_engine.data import infer_schema, read_table, split_frame
+from bounty_engine.datasets import (
     ADULT_LABEL,
     PlantedGroup,
     SyntheticData,
@@ -19,10 +19,10 @@ from app.engine.datasets import (
     load_adult,
     make_synthetic,
 )
-from app.engine.datasets.adult import ADULT_COLUMNS, build_adult_frame, write_adult_csv
-from app.engine.schema import FeatureKind, Task
+from bounty_engine.datasets.adult import ADULT_COLUMNS, build_adult_frame, write_adult_csv
+from bounty_engine.schema import FeatureKind, Task
 
-DATA_DIR = Path(__file__).parents[2] / "app" / "engine" / "datasets" / "data"
+DATA_DIR = Path(__file__).parents[2] / "engine" / "src" / "bounty_engine" / "datasets" / "data"
 
 
 # --------------------------------------------------------------------------- Adult

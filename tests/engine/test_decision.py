@@ -10,12 +10,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.engine import membership, saves
-from app.engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
-from app.engine.errors import EngineError
-from app.engine.losses import Loss, LossKind
-from app.engine.significance import AcceptanceTest, Spending
 from app.rounds.schemas import AlphaMeaning
+from bounty_engine import membership, saves
+from bounty_engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
+from bounty_engine.errors import EngineError
+from bounty_engine.losses import Loss, LossKind
+from bounty_engine.significance import AcceptanceTest, Spending
 from tests.engine.reference import ReferenceRound
 
 SPLITS = ("holdout", "train")

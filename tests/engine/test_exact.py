@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from app.engine.exact import SCALE_BITS, exact_sum, exact_sums_by, to_float, to_units
+from bounty_engine.exact import SCALE_BITS, exact_sum, exact_sums_by, to_float, to_units
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 

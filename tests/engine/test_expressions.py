@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine.errors import DataError, ExpressionError
-from app.engine.expressions import (
+from bounty_engine.errors import DataError, ExpressionError
+from bounty_engine.expressions import (
     MAX_AST_NODES,
     MAX_EXPRESSION_LENGTH,
     MAX_LIST_LENGTH,
@@ -24,7 +24,7 @@ from app.engine.expressions import (
     Rule,
     parse_rule,
 )
-from app.engine.schema import Feature, FeatureKind, FeatureSchema, LabelInfo, Task
+from bounty_engine.schema import Feature, FeatureKind, FeatureSchema, LabelInfo, Task
 
 SEXES = ["Female", "Male", "Other"]
 RACES = ["Black", "Other", "White"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.errors import EngineError
-from app.engine.losses import Loss, LossKind
-from app.engine.schema import Task
+from bounty_engine.errors import EngineError
+from bounty_engine.losses import Loss, LossKind
+from bounty_engine.schema import Task
 
 
 def test_zero_one_counts_mismatched_codes() -> None:

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine.membership import Membership
+from bounty_engine.membership import Membership
 
 
 @settings(max_examples=100, deadline=None)

@@ -43,8 +43,8 @@ from sklearn.preprocessing import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from app.engine.errors import ModelLoadError, PredictionError
-from app.engine.models import (
+from bounty_engine.errors import ModelLoadError, PredictionError
+from bounty_engine.models import (
     LoadedModel,
     ModelFormat,
     dump_sklearn_model,
@@ -52,8 +52,8 @@ from app.engine.models import (
     skops_archive,
     sniff_format,
 )
-from app.engine.predictions import encode_predictions
-from app.engine.schema import LabelInfo, Task
+from bounty_engine.predictions import encode_predictions
+from bounty_engine.schema import LabelInfo, Task
 
 FEATURES = ["age", "sex", "hours"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.data import prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.pdl import PatchNode, PointerDecisionList, PointerNode
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.pdl import PatchNode, PointerDecisionList, PointerNode
 from tests.engine.tiny import FRAME, SCHEMA, constant_model
 
 

@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from app.engine.errors import DataError, PredictionError
-from app.engine.predictions import (
+from bounty_engine.errors import DataError, PredictionError
+from bounty_engine.predictions import (
     decode_predictions,
     encode_group_mask,
     encode_labels,
     encode_predictions,
 )
-from app.engine.schema import LabelInfo, LabelValue, Task
+from bounty_engine.schema import LabelInfo, LabelValue, Task
 
 INCOME = LabelInfo(name="income", task=Task.CLASSIFICATION, classes=["<=50K", ">50K"])
 BINARY = LabelInfo(name="default", task=Task.CLASSIFICATION, classes=[0, 1])

@@ -11,15 +11,15 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.baseline import train_default_model, train_patch_model
-from app.engine.bundle import BundleError, export_bundle, load_bundle
-from app.engine.data import infer_schema, prepare_features, split_frame
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.decision import Outcome, Reason
-from app.engine.groups import ModelGroup, RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import BountyRound, RoundRules, Submission
-from app.engine.schema import FeatureSchema
+from bounty_engine.baseline import train_default_model, train_patch_model
+from bounty_engine.bundle import BundleError, export_bundle, load_bundle
+from bounty_engine.data import infer_schema, prepare_features, split_frame
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.decision import Outcome, Reason
+from bounty_engine.groups import ModelGroup, RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import BountyRound, RoundRules, Submission
+from bounty_engine.schema import FeatureSchema
 
 SPLITS = ("holdout", "train", "test")
 
@@ -203,8 +203,8 @@ def test_tampered_bundle_is_refused(synthetic: Synthetic, tmp_path: object) -> N
 
 
 def test_loss_must_fit_the_task(synthetic: Synthetic) -> None:
-    from app.engine.errors import EngineError
-    from app.engine.losses import Loss, LossKind
+    from bounty_engine.errors import EngineError
+    from bounty_engine.losses import Loss, LossKind
 
     with pytest.raises(EngineError, match="does not fit"):
         synthetic.new_round(RoundRules(Loss(LossKind.SQUARED)))

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine.saves import BestSaves
+from bounty_engine.saves import BestSaves
 
 N_GROUPS = 4
 

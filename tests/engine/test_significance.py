@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from app.engine.decision import BountyEvaluator, PairOutput, Reason
-from app.engine.errors import EngineError
-from app.engine.losses import Loss, LossKind
-from app.engine.significance import AcceptanceTest, PairedMethod, Spending, paired_test
+from bounty_engine.decision import BountyEvaluator, PairOutput, Reason
+from bounty_engine.errors import EngineError
+from bounty_engine.losses import Loss, LossKind
+from bounty_engine.significance import AcceptanceTest, PairedMethod, Spending, paired_test
 
 SIGNIFICANCE = AcceptanceTest.SIGNIFICANCE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.dummy import DummyClassifier
 
-from app.engine.data import infer_schema
-from app.engine.models import LoadedModel, dump_sklearn_model, load_model
+from bounty_engine.data import infer_schema
+from bounty_engine.models import LoadedModel, dump_sklearn_model, load_model
 
 FRAME = pd.DataFrame({"age": [20.0, 35, 50, 65], "sex": ["F", "M", "F", "M"], "y": [0, 1, 1, 0]})
 SCHEMA = infer_schema(FRAME, "y")

@@ -21,7 +21,7 @@ import onnx
 from onnx import TensorProto, helper
 from sklearn.linear_model import LogisticRegression
 
-from app.engine.models import dump_sklearn_model
+from bounty_engine.models import dump_sklearn_model
 
 OUT = Path(__file__).parent / "models"
 

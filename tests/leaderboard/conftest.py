@@ -10,10 +10,10 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import infer_schema, prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 from tests.submissions.conftest import Arena, arena, worker  # noqa: F401
 from tests.support.api import Account, account
 from tests.support.rounds import LABEL, open_round, synthetic_frame

@@ -12,15 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.storage import ArtifactStore
-from app.engine.bundle import load_bundle
-from app.engine.data import prepare_features
-from app.engine.groups import ModelGroup
-from app.engine.pdl import PatchNode, PointerNode
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split
 from app.submissions.disclosure import round_to_step, step_at_least
 from app.submissions.models import Submission
 from app.worker.runner import Worker
+from bounty_engine.bundle import load_bundle
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import ModelGroup
+from bounty_engine.pdl import PatchNode, PointerNode
 from tests.leaderboard.conftest import api, group_model, rival, saboteur
 from tests.submissions.conftest import Arena, drain
 from tests.support.rounds import LABEL

@@ -22,9 +22,9 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.engine.bundle import load_bundle
 from app.main import create_app
 from app.worker.runner import Worker
+from bounty_engine.bundle import load_bundle
 from tests.submissions.conftest import Arena, build_arena, drain
 from tests.support.api import Account, account
 

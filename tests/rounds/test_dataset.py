@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.audit import AuditEvent
-from app.engine.data import infer_schema, read_table
-from app.engine.errors import DataError
-from app.engine.schema import Task
+from bounty_engine.data import infer_schema, read_table
+from bounty_engine.errors import DataError
+from bounty_engine.schema import Task
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, csv_bytes, open_round, synthetic_frame
 

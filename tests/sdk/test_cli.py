@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import prepare_features
-from app.engine.groups import RuleGroup
 from app.sdk import BountyClient
 from app.sdk.cli import ExitCode
 from app.seed import DEMO_SLUG
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import RuleGroup
 from tests.support.servers import DemoServer
 
 

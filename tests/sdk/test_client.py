@@ -7,12 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import prepare_features
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
 from app.sdk import BountyClient, BountyError
 from app.seed import DEMO_SLUG
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import DemoServer
 
 RULE = "capital_gain > 0"

@@ -21,13 +21,13 @@ import httpx
 import pandas as pd
 import pytest
 
-from app.engine.baseline import train_patch_model
-from app.engine.data import prepare_features
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
-from app.engine.schema import FeatureSchema
 from app.seed import DEMO_ORGANIZER
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
+from bounty_engine.schema import FeatureSchema
 from tests.support.servers import DemoServer
 
 ROOT = Path(__file__).parents[2]

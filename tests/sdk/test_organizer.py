@@ -13,14 +13,14 @@ import pandas as pd
 import pytest
 from typer.testing import Result
 
-from app.engine.bundle import load_bundle
-from app.engine.data import prepare_features
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.schema import FeatureSchema
 from app.sdk import BountyClient
 from app.sdk.cli import ExitCode
 from app.sdk.hunter import BountyHunter
+from bounty_engine.bundle import load_bundle
+from bounty_engine.data import prepare_features
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.schema import FeatureSchema
 from tests.sdk.conftest import new_researcher
 from tests.support.servers import DemoServer
 

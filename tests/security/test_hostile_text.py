@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import User
 from app.core.storage import LocalStore
-from app.engine.baseline import train_default_model
-from app.engine.data import infer_schema
-from app.engine.models import dump_sklearn_model
 from app.teams.schemas import normalize_team_name
 from app.worker.runner import Worker
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import infer_schema
+from bounty_engine.models import dump_sklearn_model
 from tests.submissions.conftest import Arena, build_arena, drain
 from tests.support.api import account
 from tests.support.rounds import LABEL, csv_bytes, synthetic_frame

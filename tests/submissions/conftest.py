@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth.models import Role
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.engine.baseline import train_patch_model
-from app.engine.data import infer_schema, prepare_features
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
 from app.worker.runner import Worker
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
 from tests.support.api import Account, account
 from tests.support.rounds import LABEL, N_ROWS, open_round
 

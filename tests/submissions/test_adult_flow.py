@@ -20,18 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.storage import ArtifactStore
-from app.engine.baseline import train_patch_model
-from app.engine.data import prepare_features
-from app.engine.datasets.adult import ADULT_LABEL, load_adult
-from app.engine.decision import Decision
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.round import BountyRound, Submission
-from app.engine.schema import FeatureSchema
 from app.rounds.models import Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission as SubmissionRow
 from app.worker.runner import Worker
+from bounty_engine.baseline import train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.decision import Decision
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.round import BountyRound, Submission
+from bounty_engine.schema import FeatureSchema
 from tests.submissions.conftest import drain
 from tests.support.api import Account, account
 from tests.support.rounds import open_round

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.engine.data import infer_schema, prepare_features
-from app.engine.groups import RuleGroup
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.groups import RuleGroup
 from tests.submissions.conftest import Arena
 from tests.support.rounds import LABEL
 

@@ -23,11 +23,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import utcnow
-from app.engine.models import dump_sklearn_model
 from app.rounds.models import ModelVersion
 from app.submissions import service
 from app.submissions.models import Submission
 from app.worker.runner import ABANDONED, MAX_ATTEMPTS, PLATFORM_ABANDONED, Worker
+from bounty_engine.models import dump_sklearn_model
 from tests.submissions.conftest import Arena, drain
 
 ForkServerProcess = multiprocessing.context.ForkServerProcess

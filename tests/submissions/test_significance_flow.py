@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.settings import Settings
-from app.engine.data import infer_schema, prepare_features
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import load_model
-from app.engine.round import BountyRound
-from app.engine.round import Submission as EngineSubmission
-from app.engine.significance import Spending
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.runner import Worker
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import load_model
+from bounty_engine.round import BountyRound
+from bounty_engine.round import Submission as EngineSubmission
+from bounty_engine.significance import Spending
 from tests.submissions.conftest import Arena, build_arena
 from tests.support.api import account
 from tests.support.rounds import LABEL, N_ROWS, create_round, csv_bytes

@@ -50,15 +50,15 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.engine.baseline import train_default_model
-from app.engine.data import label_values, prepare_features
-from app.engine.models import dump_sklearn_model, load_model
-from app.engine.schema import FeatureKind, FeatureSchema
 from app.main import create_app
 from app.rounds.models import Round
 from app.rounds.service import load_split
 from app.submissions.disclosure import step_at_least
 from app.worker.runner import Worker
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.models import dump_sklearn_model, load_model
+from bounty_engine.schema import FeatureKind, FeatureSchema
 from tests.support.api import Account, account
 from tests.support.rounds import upload_dataset
 

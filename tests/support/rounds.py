@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 from fastapi.testclient import TestClient
 
-from app.engine.datasets.synthetic import make_synthetic
-from app.engine.schema import Task
+from bounty_engine.datasets.synthetic import make_synthetic
+from bounty_engine.schema import Task
 from tests.support.api import Account
 
 N_ROWS = 2000

@@ -27,16 +27,16 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.core.audit import AuditEvent
 from app.core.storage import INCOMING, LocalStore
-from app.engine.bundle import load_bundle
-from app.engine.groups import Group, ModelGroup, RuleGroup
-from app.engine.models import load_model
-from app.engine.round import BountyRound
-from app.engine.round import Submission as EngineSubmission
 from app.rounds.models import ModelVersion, Round
 from app.rounds.service import load_split, round_rules, round_schema
 from app.rounds.train_predictions import load_train_predictions
 from app.submissions.models import Submission
 from app.worker.runner import ABANDONED, PLATFORM_ABANDONED
+from bounty_engine.bundle import load_bundle
+from bounty_engine.groups import Group, ModelGroup, RuleGroup
+from bounty_engine.models import load_model
+from bounty_engine.round import BountyRound
+from bounty_engine.round import Submission as EngineSubmission
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _ABANDONED = (ABANDONED, PLATFORM_ABANDONED)  # abandoned jobs have no outputs to replay

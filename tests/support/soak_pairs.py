@@ -18,12 +18,12 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from app.engine.baseline import ordinal_features, train_patch_model
-from app.engine.data import prepare_features
-from app.engine.datasets.synthetic import LABEL, make_synthetic
-from app.engine.groups import RuleGroup
-from app.engine.models import dump_sklearn_model
-from app.engine.schema import FeatureSchema
+from bounty_engine.baseline import ordinal_features, train_patch_model
+from bounty_engine.data import prepare_features
+from bounty_engine.datasets.synthetic import LABEL, make_synthetic
+from bounty_engine.groups import RuleGroup
+from bounty_engine.models import dump_sklearn_model
+from bounty_engine.schema import FeatureSchema
 
 Kind = Literal["planted", "random", "group-model", "invalid", "refused"]
 FRACTIONS = (0.6, 0.2, 0.2)

@@ -21,13 +21,13 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from app.engine.baseline import train_default_model
-from app.engine.data import infer_schema, prepare_features
-from app.engine.errors import ModelLoadError, PredictionError
-from app.engine.models import dump_sklearn_model
-from app.engine.schema import FeatureSchema
 from app.worker import child, sandbox
 from app.worker.sandbox import Limits, PairFiles, SandboxError, SandboxUnavailable
+from bounty_engine.baseline import train_default_model
+from bounty_engine.data import infer_schema, prepare_features
+from bounty_engine.errors import ModelLoadError, PredictionError
+from bounty_engine.models import dump_sklearn_model
+from bounty_engine.schema import FeatureSchema
 from tests.support.rounds import LABEL, synthetic_frame
 
 ForkServerProcess = multiprocessing.context.ForkServerProcess

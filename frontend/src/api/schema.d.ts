@@ -864,7 +864,7 @@ export interface paths {
         /**
          * Export
          * @description The round's current model as a bundle (the round's organizer only): a zip that
-         *     ``app.engine.bundle.load_bundle`` loads without the server and that predicts exactly what
+         *     ``bounty_engine.bundle.load_bundle`` loads without the server and that predicts exactly what
          *     the platform's head version predicts.
          */
         get: operations["export"];

@@ -1,0 +1,39 @@
+"""``load_model``: read a model file, recognise its format and load it with the right loader."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from bounty_engine.errors import ModelLoadError
+from bounty_engine.models.formats import sniff_format
+from bounty_engine.models.loaded_model import LoadedModel, ModelFormat
+from bounty_engine.models.onnx_loader import load_onnx
+from bounty_engine.models.skops_loader import load_skops
+
+
+def load_model(
+    source: bytes | str | os.PathLike[str], *, feature_names: Sequence[str] | None = None
+) -> LoadedModel:
+    """Load a participant's model file (bytes or a path) after checking that it is safe.
+
+    With ``feature_names`` (the round's feature columns), also check at load time that the
+    model reads only those columns. Raises ``ModelLoadError`` on anything wrong.
+    """
+    data = _read_source(source)
+    model_format = sniff_format(data)
+    if model_format is ModelFormat.SKOPS:
+        runner = load_skops(data, feature_names)
+    else:
+        runner = load_onnx(data, feature_names)
+    return LoadedModel(model_format, data, runner)
+
+
+def _read_source(source: bytes | str | os.PathLike[str]) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the model file: {exc.strerror or exc}") from exc
