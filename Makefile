@@ -15,8 +15,8 @@ bootstrap-test:
 	./scripts/bootstrap --test
 
 lint:
-	$(UV) run ruff check app engine tests bench examples migrations
-	$(UV) run ruff format --check app engine tests bench examples migrations
+	$(UV) run ruff check app engine clients tests bench examples migrations
+	$(UV) run ruff format --check app engine clients tests bench examples migrations
 
 typecheck:
 	$(UV) run mypy
@@ -28,9 +28,10 @@ web-test:  ## the web app: type check and component tests
 pytest:
 	$(UV) run pytest -n auto
 
-api-types:  ## regenerate the web app's API types after changing the API
+api-types:  ## regenerate the web app's API types and the client's models after changing the API
 	$(UV) run bounty openapi --out frontend/openapi.json
 	npm run --prefix frontend --silent gen:api
+	scripts/client-models
 
 bench: bootstrap  ## benchmarks, run by hand
 	$(UV) run python -m bench.engine

@@ -26,29 +26,25 @@ from app.core.settings import Settings, get_settings
 from app.core.storage import LocalStore, make_store
 from app.demo import build_demo_round
 from app.main import create_app
-from app.sdk import organizer_commands, pair_commands
-from app.sdk.cli import register as register_client_commands
 from app.seed import seed_demo
 from app.worker.main import run_worker
 from app.worker.runner import Worker
+from bounty_client.entry import with_plugin
 from bounty_engine.bundle import export_bundle, load_bundle
 
-cli = typer.Typer(
-    help="Bias Bounty: run and enter algorithmic bias bounties.", no_args_is_help=True
-)
+# The server's commands; ``register`` adds them to the ``bounty`` command (an entry point in
+# the ``bounty.commands`` group: bounty_client.entry).
+server_commands = typer.Typer()
 console = Console()
-register_client_commands(cli)
-pair_commands.register(cli)
-organizer_commands.register()
 
 
-@cli.command()
+@server_commands.command()
 def version() -> None:
     """Print the version."""
     console.print(__version__)
 
 
-@cli.command()
+@server_commands.command()
 def openapi(
     out: Annotated[
         Path | None, typer.Option(help="Write it to this file instead of standard output.")
@@ -66,7 +62,7 @@ def openapi(
 
 
 db = typer.Typer(help="Database commands.", no_args_is_help=True)
-cli.add_typer(db, name="db")
+server_commands.add_typer(db, name="db")
 
 
 @db.command("upgrade")
@@ -77,7 +73,7 @@ def db_upgrade() -> None:
     console.print(f"database at {make_url(url).render_as_string(hide_password=True)} is up to date")
 
 
-@cli.command("create-organizer")
+@server_commands.command("create-organizer")
 def create_organizer(
     email: Annotated[str, typer.Argument(help="The organizer's email (their sign-in name).")],
     name: Annotated[str, typer.Option(help="Display name.")] = "Organizer",
@@ -98,7 +94,7 @@ def create_organizer(
     console.print(f"organizer {user.email} created (id {user.id})")
 
 
-@cli.command()
+@server_commands.command()
 def api(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -108,7 +104,7 @@ def api(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
-@cli.command()
+@server_commands.command()
 def worker(
     once: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
 ) -> None:
@@ -116,7 +112,7 @@ def worker(
     run_worker(get_settings(), once=once)
 
 
-@cli.command()
+@server_commands.command()
 def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -169,7 +165,7 @@ def demo(
             thread.join(timeout=settings.sandbox_wall_seconds)
 
 
-@cli.command("engine-demo")
+@server_commands.command("engine-demo")
 def engine_demo(
     bundle: Annotated[
         Path | None,
@@ -225,10 +221,14 @@ def engine_demo(
     )
 
 
-def main() -> None:
-    """Entry point of the ``bounty`` script."""
-    cli()
+def register(root: typer.Typer) -> None:
+    """Add the server's commands to the ``bounty`` command."""
+    root.registered_commands.extend(server_commands.registered_commands)
+    root.registered_groups.extend(server_commands.registered_groups)
+
+
+cli = with_plugin(register)  # the whole command, for ``python -m app.cli`` and tests
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -9,21 +9,10 @@ import pandas as pd
 from bounty_engine.baseline import train_default_model, train_patch_model
 from bounty_engine.data import infer_schema, prepare_features, split_frame
 from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.datasets.adult_demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
 from bounty_engine.groups import RuleGroup
-from bounty_engine.losses import Loss
 from bounty_engine.models import dump_sklearn_model, load_model
-from bounty_engine.round import BountyRound, RoundRules, Submission
-from bounty_engine.significance import AcceptanceTest
-
-DEMO_RULES = RoundRules(
-    Loss(),
-    alpha=0.001,
-    min_group_rows=30,
-    repair_alpha=0.0005,
-    acceptance_test=AcceptanceTest.SIGNIFICANCE,
-)
-DEMO_SPLIT = (0.6, 0.2, 0.2)
-DEMO_SEED = 0
+from bounty_engine.round import BountyRound, Submission
 
 # (team, group rule): groups on which a logistic regression on all of Adult does badly.
 DEMO_PAIRS: list[tuple[str, str]] = [

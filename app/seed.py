@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.auth.service import create_user
 from app.core.storage import ArtifactStore
-from app.demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
 from app.rounds import service as rounds
 from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate
 from app.teams.service import create_team
 from bounty_engine.datasets.adult import ADULT_LABEL, ADULT_PATH
+from bounty_engine.datasets.adult_demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
 
 DEMO_SLUG = "adult-income-demo"
 DEMO_ORGANIZER = ("organizer@demo.biasbounty.local", "demo-organizer-password")

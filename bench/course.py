@@ -59,7 +59,6 @@ from typing import Any, Literal
 
 import httpx
 
-from app.sdk import BountyClient
 from bench.course_pairs import FRACTIONS, KINDS, Builder, Planned, plan, write_splits
 from bench.course_report import CourseReport, Spread, comparison, git_state
 from bench.load import (
@@ -77,6 +76,7 @@ from bench.load import (
 from bench.load_audit import _all_submissions, audit_submissions
 from bench.load_http import Connection
 from bench.load_setup import Participant, participants, sign_in
+from bounty_client import BountyClient
 from bounty_engine.data import infer_schema, read_table
 from bounty_engine.datasets.synthetic import LABEL
 

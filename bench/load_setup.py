@@ -18,7 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from app.auth.models import User
 from app.core.db import make_engine, make_session_factory, transaction
-from app.sdk import BountyClient
+from bounty_client import BountyClient
 from bounty_engine.baseline import ordinal_features
 from bounty_engine.data import label_values, prepare_features
 from bounty_engine.datasets.synthetic import LABEL, make_synthetic

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
 from bounty_engine.baseline import train_default_model, train_patch_model
 from bounty_engine.data import infer_schema, prepare_features, split_frame
 from bounty_engine.datasets.adult import ADULT_LABEL, load_adult
+from bounty_engine.datasets.adult_demo import DEMO_RULES, DEMO_SEED, DEMO_SPLIT
 from bounty_engine.decision import Decision
 from bounty_engine.groups import RuleGroup
 from bounty_engine.models import dump_sklearn_model, load_model

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from app.sdk import BountyClient
-from app.sdk.hunter import BountyHunter
+from bounty_client import BountyClient
+from bounty_client.hunter import BountyHunter
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from app.sdk import BountyClient
+from bounty_client import BountyClient
 from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import prepare_features
 from bounty_engine.groups import RuleGroup

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
+ROOT = Path(__file__).resolve().parents[1]
+FRONTEND = ROOT / "frontend"
 
 
 def test_the_committed_openapi_document_is_the_apis(tmp_path: Path) -> None:
@@ -35,3 +36,10 @@ def test_the_typescript_types_are_generated_from_that_document(tmp_path: Path) -
     )
     committed = (FRONTEND / "src" / "api" / "schema.d.ts").read_text()
     assert committed == out.read_text(), "run `make api-types` and commit the result"
+
+
+def test_the_python_clients_models_are_generated_from_that_document(tmp_path: Path) -> None:
+    out = tmp_path / "models.py"
+    subprocess.run([str(ROOT / "scripts" / "client-models"), str(out)], check=True, cwd=ROOT)
+    committed = ROOT / "clients" / "python" / "src" / "bounty_client" / "models.py"
+    assert committed.read_text() == out.read_text(), "run `make api-types` and commit the result"

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from app.core.storage import INCOMING
-from app.sdk import BountyClient
-from app.sdk.client import BountyError
 from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from bounty_client import BountyClient
+from bounty_client.client import BountyError
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import infer_schema
 from bounty_engine.models import dump_sklearn_model

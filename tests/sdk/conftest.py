@@ -20,6 +20,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield running
 
 
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[DemoServer]:
+    """A server of its own: the examples submit the same pairs."""
+    folder = tmp_path / "server"
+    folder.mkdir()
+    with demo_server(folder, worker_poll_seconds="0.1") as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def api_key(server: DemoServer) -> str:
     """An API key of the demo researcher (who has a team in the demo round)."""

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.sdk import BountyClient, BountyError
 from app.seed import DEMO_SLUG
+from bounty_client import BountyClient, BountyError
 from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import prepare_features
 from bounty_engine.groups import RuleGroup

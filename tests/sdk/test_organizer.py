@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from typer.testing import Result
 
-from app.sdk import BountyClient
-from app.sdk.cli import ExitCode
-from app.sdk.hunter import BountyHunter
+from bounty_client import BountyClient
+from bounty_client.cli import ExitCode
+from bounty_client.hunter import BountyHunter
 from bounty_engine.bundle import load_bundle
 from bounty_engine.data import prepare_features
 from bounty_engine.datasets.synthetic import make_synthetic
@@ -145,12 +145,12 @@ def test_the_hunter_finds_a_planted_group_and_gets_it_accepted(
     server: DemoServer, organizer_key: str, spec: Path
 ) -> None:
     with BountyClient(server.url, api_key=organizer_key) as organizer:
-        from app.sdk.organizer_commands import read_spec
+        from bounty_client.organizer_commands import read_spec
 
         setup = read_spec(spec)
-        slug = organizer.create_round(
-            setup.round.model_copy(update={"title": "Hunted", "slug": "hunted"})
-        ).slug
+        renamed = {"title": "Hunted", "slug": "hunted"}
+        settings = setup.round.model_dump(exclude_unset=True) | renamed
+        slug = organizer.create_round(settings).slug
         organizer.upload_dataset(slug, label="y", file=setup.data.file, seed=SEED)
         organizer.set_base_model(slug)
         organizer.set_status(slug, "open")

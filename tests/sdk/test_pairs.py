@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
-from app.sdk import BountyClient
-from app.sdk.cli import ExitCode
 from app.seed import DEMO_SLUG
+from bounty_client import BountyClient
+from bounty_client.cli import ExitCode
 from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import prepare_features
 from bounty_engine.groups import RuleGroup

@@ -9,14 +9,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.seed import DEMO_ORGANIZER
 from tests.sdk.conftest import new_api_key
-from tests.support.servers import DemoServer, demo_server
+from tests.support.servers import DemoServer
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
@@ -28,15 +25,6 @@ def readme_block(name: str) -> str:
     found = re.search(rf"<!-- readme-test: {re.escape(name)} -->\n```\w*\n(.*?)```", README, re.S)
     assert found, f"no README block {name!r}"
     return found.group(1)
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[DemoServer]:
-    """A server of its own: the examples submit the same pairs."""
-    folder = tmp_path / "server"
-    folder.mkdir()
-    with demo_server(folder, worker_poll_seconds="0.1") as running:
-        yield running
 
 
 def fresh_shell_env(**extra: str) -> dict[str, str]:
@@ -65,17 +53,22 @@ def commands(block: str) -> list[str]:
 _MARK = "--- readme-test: next command ---"
 
 
-def run_lines(block: str, server: DemoServer, api_key: str, folder: Path) -> list[str]:
-    """Run a README block in ``folder`` as a user would, in one shell (so a variable set by one
-    command is seen by the next), stopping at the first failure; each command's output."""
-    shutil.copytree(ROOT / "examples", folder / "examples")
+def run_lines(
+    block: str, server: DemoServer, api_key: str, folder: Path, cwd: Path | None = None
+) -> list[str]:
+    """Run a README block in ``folder`` (with a copy of examples/; or in ``cwd`` as it is) as a
+    user would, in one shell (so a variable set by one command is seen by the next), stopping
+    at the first failure; each command's output."""
+    if cwd is None:
+        shutil.copytree(ROOT / "examples", folder / "examples")
+    folder.mkdir(exist_ok=True)
     env = fresh_shell_env(BOUNTY_API_KEY=api_key, BOUNTY_CONFIG_DIR=str(folder / "config"))
     lines = [line.replace(README_URL, server.url) for line in commands(block)]
     script = "set -eo pipefail\n" + "".join(f"{line}\necho '{_MARK}'\n" for line in lines)
     done = subprocess.run(
         ["bash", "-c", script],
         check=False,
-        cwd=folder,
+        cwd=cwd or folder,
         env=env,
         capture_output=True,
         text=True,
@@ -98,6 +91,7 @@ def test_every_block_of_the_readme_is_run_by_a_test() -> None:
         "participant",
         "examples/sdk_participant.py",
         "organizer",
+        "examples/load_bundle.py",
     }
     openings = re.findall(r"^```\w+$", README, re.M)
     assert len(openings) == len(names), "a README block without a readme-test marker"
@@ -158,3 +152,17 @@ def test_the_organizer_commands(fresh: DemoServer, tmp_path: Path) -> None:
     assert "now closed" in outputs[4]
     assert (tmp_path / "planted-model.zip").stat().st_size > 0
     assert "overfitting gap" in outputs[6]
+    # The README's bundle example, on the model just exported and the data just made.
+    assert (
+        readme_block("examples/load_bundle.py")
+        == (ROOT / "examples" / "load_bundle.py").read_text()
+    )
+    loaded = run_lines(
+        "uv run python examples/load_bundle.py planted-model.zip examples/planted.csv\n",
+        fresh,
+        key,
+        tmp_path / "bundle",
+        cwd=tmp_path,
+    )
+    assert "predictions: [" in loaded[0]
+    assert "from planted-example" in loaded[0]

@@ -24,9 +24,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.core.db import make_engine
-from app.sdk import BountyClient
-from app.sdk.client import BountyError
 from app.submissions.models import Submission, SubmissionStatus
+from bounty_client import BountyClient
+from bounty_client.client import BountyError
 from tests.support.deployment import Deployment, deployment
 from tests.support.soak_checks import Sent, check_everything
 from tests.support.soak_pairs import Pair, build_pairs, plan_submissions, write_splits

@@ -30,9 +30,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rich.table import Table
 
-from app.leaderboard.report import Interval
-from app.rounds.schemas import RoundCreate
-from app.sdk.cli import ExitCode, JsonOption, connected, data_app, emit, fail, out, round_app
+from bounty_client.cli import ExitCode, JsonOption, connected, data_app, emit, fail, out, round_app
+from bounty_client.models import Interval, RoundCreate
 from bounty_engine.datasets.synthetic import MAX_PLANTED, make_synthetic
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]

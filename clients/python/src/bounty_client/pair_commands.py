@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from app.sdk.check import LocalCheck
-from app.sdk.cli import ExitCode, JsonOption, connected, err, fail, out
-from app.sdk.hunter import BountyHunter
-from app.submissions.schemas import SubmissionOut
+from bounty_client.check import LocalCheck
+from bounty_client.cli import ExitCode, JsonOption, connected, err, fail, out
+from bounty_client.hunter import BountyHunter
+from bounty_client.models import SubmissionOut
 from bounty_engine.errors import EngineError
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]

@@ -22,15 +22,20 @@ import httpx
 import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
-from app.audit.schemas import AuditEventOut, AuditPageOut
-from app.leaderboard.report import ClosingReport
-from app.leaderboard.schemas import HistoryOut, LeaderboardOut
-from app.rounds.archive_endpoints import RoundImportOut
-from app.rounds.schemas import BaseModelOut, DatasetOut, RoundCreate, RoundOut
-from app.sdk.check import LocalCheck, check_pair, round_rules
-from app.submissions.schemas import (
+from bounty_client.check import LocalCheck, check_pair, round_rules
+from bounty_client.models import (
+    AuditEventOut,
+    AuditPageOut,
+    BaseModelOut,
+    ClosingReport,
+    DatasetOut,
     ExpressionCheckOut,
+    HistoryOut,
+    LeaderboardOut,
     QuotaOut,
+    RoundCreate,
+    RoundImportOut,
+    RoundOut,
     SubmissionAccepted,
     SubmissionOut,
 )

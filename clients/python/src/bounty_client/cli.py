@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from app.sdk.client import BountyClient, BountyError, VerdictTimeoutError
+from bounty_client.client import BountyClient, BountyError, VerdictTimeoutError
 
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 out = Console()

@@ -27,9 +27,9 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.tree import DecisionTreeRegressor
 
-from app.sdk.check import LocalCheck, check_pair, round_rules
-from app.sdk.client import BountyClient
-from app.submissions.schemas import SubmissionOut
+from bounty_client.check import LocalCheck, check_pair, round_rules
+from bounty_client.client import BountyClient
+from bounty_client.models import SubmissionOut
 from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import label_values, prepare_features
 from bounty_engine.expressions.canonical import render_name, render_value

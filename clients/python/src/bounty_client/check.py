@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from app.rounds.schemas import RulesOut
+from bounty_client.models import RulesOut
 from bounty_engine.data import label_values, prepare_features
 from bounty_engine.decision import Decision, PairStats
 from bounty_engine.errors import EngineError
 from bounty_engine.groups import Group
-from bounty_engine.losses import Loss
+from bounty_engine.losses import Loss, LossKind
 from bounty_engine.models import LoadedModel
 from bounty_engine.predictions import encode_labels, encode_predictions
 from bounty_engine.round import RoundRules, run_pair
@@ -67,7 +67,7 @@ class LocalCheck:
 def round_rules(rules: RulesOut) -> RoundRules:
     """The engine's rules for a round, from the rules the API shows."""
     return RoundRules(
-        Loss(rules.loss, rules.loss_clip),
+        Loss(LossKind(rules.loss), rules.loss_clip),
         alpha=rules.alpha,
         min_group_rows=rules.min_group_rows,
         repair_alpha=rules.repair_alpha,
