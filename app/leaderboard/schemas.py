@@ -1,6 +1,6 @@
 """Response bodies of the leaderboard endpoints.
 
-Holdout numbers follow the round's disclosure (DESIGN.md section 3): rounded to a step no finer
+Holdout numbers follow the round's disclosure (docs/disclosure.md): rounded to a step no finer
 than their sampling error (``app.submissions.disclosure``), exact, or null; the round's organizer
 always sees them exactly.
 """

@@ -5,7 +5,7 @@ submissions with their verdicts, model versions and audit log) and ``blobs/<sha2
 artifact those rows name: the splits, the base model, the submitted files and the stored
 outputs of their evaluations). Import checks every blob against its name, creates the round
 for the importing organizer, replays the decided submissions in arrival order from their
-stored outputs (DESIGN.md section 2: replay yields the identical model and verdicts) and
+stored outputs (docs/acceptance.md: replay yields the identical model and verdicts) and
 refuses the archive, importing nothing, unless the replay reproduces every verdict and every
 model version exactly.
 """

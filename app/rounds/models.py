@@ -23,7 +23,7 @@ class RoundStatus(StrEnum):
 
 
 class Disclosure(StrEnum):
-    """Which holdout numbers participants see (DESIGN.md section 3)."""
+    """Which holdout numbers participants see (docs/disclosure.md)."""
 
     ROUNDED = "rounded"
     EXACT = "exact"
@@ -89,7 +89,7 @@ class Round(Base):
 
 
 class ModelVersion(Base):
-    """One immutable version of a round's model (DESIGN.md section 2)."""
+    """One immutable version of a round's model (docs/acceptance.md)."""
 
     __tablename__ = "model_versions"
     __table_args__ = (UniqueConstraint("round_id", "version"),)

@@ -1,4 +1,4 @@
-"""What a verdict and the leaderboard may tell a participant (DESIGN.md section 3).
+"""What a verdict and the leaderboard may tell a participant (docs/disclosure.md).
 
 Every submission is a query to the holdout, so what comes back is kept below what could pin
 down a holdout label:
@@ -14,7 +14,7 @@ down a holdout label:
   its row count to at least ``sqrt(n_g) / 2``), so they are never exact error counts.
 
 Messages never carry holdout numbers; train-split statistics are always exact; the round's
-organizer always sees everything exactly. The decision itself (DESIGN.md section 2) and what is
+organizer always sees everything exactly. The decision itself (docs/acceptance.md) and what is
 stored are exact: only what participants are shown changes.
 """
 

@@ -1,4 +1,4 @@
-"""ORM model of submissions, which is also the evaluation job queue (DESIGN.md section 5)."""
+"""ORM model of submissions, which is also the evaluation job queue (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The decision step: exact verdicts, repairs, and the guarantees of DESIGN.md section 2."""
+"""The decision step: exact verdicts, repairs, and the guarantees of docs/acceptance.md."""
 
 from __future__ import annotations
 

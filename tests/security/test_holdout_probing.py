@@ -1,4 +1,4 @@
-"""An adaptive participant tries to learn holdout labels (DESIGN.md section 3, issue 6).
+"""An adaptive participant tries to learn holdout labels (docs/disclosure.md, issue 6).
 
 It plays through the real API and a real worker (``tests/support/probing.py``), with a stronger
 threat model than reality: it knows the holdout's features and the base model, so each

@@ -1,4 +1,4 @@
-"""The pointer decision list: f0 under a list of patch and pointer nodes (DESIGN.md section 2).
+"""The pointer decision list: f0 under a list of patch and pointer nodes (docs/acceptance.md).
 
 Version v is f0 under the first v nodes, the newest node checked first. A patch node (g -> h)
 predicts h(x) for x in g; a pointer node (g -> b) predicts what version b predicts.

@@ -1497,7 +1497,7 @@ export interface components {
         };
         /**
          * Disclosure
-         * @description Which holdout numbers participants see (DESIGN.md section 3).
+         * @description Which holdout numbers participants see (docs/disclosure.md).
          * @enum {string}
          */
         Disclosure: "rounded" | "exact" | "none";

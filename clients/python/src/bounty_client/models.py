@@ -937,7 +937,7 @@ class RulesOut(BaseModel):
     disclosure: Annotated[
         Literal["rounded", "exact", "none"],
         Field(
-            description="Which holdout numbers participants see (DESIGN.md section 3).",
+            description="Which holdout numbers participants see (docs/disclosure.md).",
             examples=["rounded"],
             title="Disclosure",
         ),
