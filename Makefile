@@ -17,6 +17,7 @@ bootstrap-test:
 lint:
 	$(UV) run ruff check app engine clients tests bench examples migrations
 	$(UV) run ruff format --check app engine clients tests bench examples migrations
+	$(UV) run lint-imports  # the direction of imports (pyproject.toml, docs/architecture.md)
 
 typecheck:
 	$(UV) run mypy
