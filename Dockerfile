@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
 COPY engine ./engine
+COPY clients ./clients
 COPY migrations ./migrations
 COPY alembic.ini ./
 RUN uv sync --frozen --no-dev && useradd --create-home bounty && mkdir -p /data && chown bounty /data
