@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bounty_engine.exact import SCALE_BITS, to_float
+from bounty_engine.exact import SCALE_BITS
 from bounty_engine.saves import BestSaves
 
 Array = npt.NDArray[np.generic]
@@ -124,11 +124,6 @@ class AcceptedGroups:
     def units(self, ticks: Any) -> int:
         """Ticks as exact units (``bounty_engine.exact``)."""
         return int(ticks) << self.shift
-
-    def mean_loss(self, position: int, *, best: bool = False) -> float:
-        """A group's current (or best) mean loss on the decision split."""
-        ticks = (self.best if best else self.current)[position]
-        return to_float(self.units(ticks), int(self.n_rows[position]))
 
     def snapshot(self, position: int) -> AcceptedGroup:
         """The group at ``position`` as it stands."""
