@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import __version__
+from app.archive.endpoints import router as archive_router
 from app.audit.endpoints import router as audit_router
 from app.auth.endpoints import router as auth_router
 from app.core.db import engine_from_settings, make_session_factory
@@ -29,13 +30,13 @@ from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
-from app.leaderboard.cache import AnswerCache
+from app.evaluation.endpoints import router as evaluation_router
+from app.evaluation.sandbox import warm_up as warm_up_sandbox
 from app.leaderboard.endpoints import router as leaderboard_router
-from app.rounds.archive_endpoints import router as archive_router
+from app.rounds.answers import AnswerCache
 from app.rounds.endpoints import router as rounds_router
 from app.submissions.endpoints import router as submissions_router
 from app.teams.endpoints import router as teams_router
-from app.worker.sandbox import warm_up as warm_up_sandbox
 
 TAGS = [
     {"name": "accounts", "description": "Sign-up, sign-in, the caller and API keys."},
@@ -121,6 +122,7 @@ def create_app(
         rounds_router,
         archive_router,
         teams_router,
+        evaluation_router,
         submissions_router,
         leaderboard_router,
     ):

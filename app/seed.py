@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.auth.service import create_user
 from app.core.storage import ArtifactStore
-from app.rounds import service as rounds
+from app.rounds import base_model, datasets, service
 from app.rounds.models import Round
 from app.rounds.schemas import RoundCreate
 from app.teams.service import create_team
@@ -51,7 +51,7 @@ def seed_demo(session: Session, store: ArtifactStore) -> DemoAccounts:
     researcher = _user(session, *DEMO_RESEARCHER, "Demo researcher", Role.PARTICIPANT)
     if session.scalar(select(Round.id).where(Round.slug == DEMO_SLUG)) is not None:
         return DemoAccounts()
-    round_ = rounds.create_round(
+    round_ = service.create_round(
         session,
         organizer,
         RoundCreate(
@@ -66,9 +66,9 @@ def seed_demo(session: Session, store: ArtifactStore) -> DemoAccounts:
         ),
     )
     session.flush()
-    spec = rounds.SplitSpec(label=ADULT_LABEL, fractions=DEMO_SPLIT, seed=DEMO_SEED)
-    rounds.import_table(session, store, round_, organizer, path=ADULT_PATH, spec=spec)
-    rounds.train_base_model(session, store, round_, organizer)
-    rounds.open_round(session, store, round_, organizer)
+    spec = datasets.SplitSpec(label=ADULT_LABEL, fractions=DEMO_SPLIT, seed=DEMO_SEED)
+    datasets.import_table(session, store, round_, organizer, path=ADULT_PATH, spec=spec)
+    base_model.train_base_model(session, store, round_, organizer)
+    service.open_round(session, store, round_, organizer)
     create_team(session, researcher, round_, "Demo team")
     return DemoAccounts()

@@ -12,7 +12,7 @@ from app.audit.schemas import AuditPageOut
 from app.auth.deps import CurrentUser
 from app.core.deps import MAX_ID, RoundSlug, SessionDep
 from app.core.openapi import problems
-from app.rounds.service import require_organizer_of, visible_round
+from app.rounds.access import require_organizer_of, visible_round
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 

@@ -14,7 +14,7 @@ from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_
 from app.core.downloads import temporary_file_response
 from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
-from app.leaderboard import cache, service
+from app.leaderboard import service
 from app.leaderboard.report import ClosingReport, closing_report
 from app.leaderboard.schemas import (
     AcceptedGroupOut,
@@ -26,10 +26,12 @@ from app.leaderboard.schemas import (
     LeaderboardOut,
     TeamFeatureUsage,
 )
+from app.rounds.access import require_organizer_of, visible_round
+from app.rounds.answers import cached_answer
+from app.rounds.disclosure import holdout_mean_step
 from app.rounds.models import Disclosure, Round
-from app.rounds.service import require_organizer_of, visible_round
-from app.submissions.disclosure import holdout_mean_step
-from app.submissions.schemas import RepairOut
+from app.submissions.disclosure import repairs_out
+from app.submissions.verdict_record import StoredVerdict
 
 router = APIRouter(prefix="/api/v1", tags=["leaderboard"])
 
@@ -56,7 +58,7 @@ async def leaderboard(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("leaderboard", view.round.id, view.disclosure)
-        return cache.cached_answer(request, key, view.round, lambda: _board(session, view))
+        return cached_answer(request, key, view.round, lambda: _board(session, view))
 
     # The hottest read of the API: one trip to the thread pool, and the answer cached as JSON.
     return await _answer_read(request, answer)
@@ -108,7 +110,7 @@ async def history(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("history", view.round.id, view.disclosure)
-        return cache.cached_answer(request, key, view.round, lambda: _history(session, view))
+        return cached_answer(request, key, view.round, lambda: _history(session, view))
 
     return await _answer_read(request, answer)
 
@@ -148,7 +150,7 @@ async def feature_usage(
     def answer(session: Session) -> Answer:
         round_ = visible_round(session, slug, resolve_user(session, token, settings))
         key = ("feature-usage", round_.id)  # the same for every caller who may see the round
-        return cache.cached_answer(request, key, round_, lambda: _feature_usage(session, round_))
+        return cached_answer(request, key, round_, lambda: _feature_usage(session, round_))
 
     return await _answer_read(request, answer)
 
@@ -184,7 +186,7 @@ async def groups(
     def answer(session: Session) -> Answer:
         view = service.viewer(session, slug, resolve_user(session, token, settings))
         key = ("groups", view.round.id, view.disclosure)
-        return cache.cached_answer(request, key, view.round, lambda: _groups(session, view))
+        return cached_answer(request, key, view.round, lambda: _groups(session, view))
 
     return await _answer_read(request, answer)
 
@@ -192,8 +194,8 @@ async def groups(
 def _groups(session: Session, view: service.Viewer) -> GroupsOut:
     out = []
     for sub in service.accepted_groups(session, view.round, view.cutoff):
-        verdict = sub.verdict or {}
-        stats = view.group_stats(sub.verdict)
+        verdict = StoredVerdict.read(sub.verdict)
+        stats = view.group_stats(verdict)
         out.append(
             AcceptedGroupOut(
                 submission_id=sub.id,
@@ -206,14 +208,7 @@ def _groups(session: Session, view: service.Viewer) -> GroupsOut:
                 group_loss_after=stats.group_loss_after if stats else None,
                 score=stats.score if stats else view.holdout(sub.score),
                 version=sub.version,
-                repairs=[
-                    RepairOut(
-                        version=r["version"],
-                        submission_id=r["submission_id"],
-                        target_version=r["target_version"],
-                    )
-                    for r in verdict.get("repairs", [])
-                ],
+                repairs=repairs_out(verdict),
                 decided_at=sub.decided_at,
             )
         )

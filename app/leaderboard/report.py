@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission
+from app.submissions.verdict_record import StoredVerdict
 from app.teams.models import Team
 from bounty_engine.significance import Z_95
 
@@ -149,10 +150,6 @@ def _version_changes(versions: Sequence[ModelVersion]) -> list[VersionChange]:
     ]
 
 
-def _stat(sub: Submission, split: str, key: str) -> Any:
-    return ((sub.verdict or {}).get("stats", {}).get(split) or {}).get(key)
-
-
 def _private_rank(team: TeamContribution) -> float:
     """Rank by the improvement on test, which no decision saw (holdout if there is no test)."""
     gain = team.test_improvement
@@ -187,20 +184,22 @@ def closing_report(session: Session, round_: Round) -> ClosingReport:
         entry["name"] = team_name
         entry["n"] += 1
         entry["holdout"] += sub.score or 0.0
-        test_score = _stat(sub, "test", "score")
+        stored = StoredVerdict.of(sub)
+        on_holdout, on_test = stored.split("holdout"), stored.split("test")
+        test_score = on_test.score if on_test else None
         if test_score is not None:
             entry["test"] += test_score
             entry["has_test"] = True
-        test_interval = Interval.around(test_score, _stat(sub, "test", "score_se"))
+        test_interval = Interval.around(test_score, on_test.score_se if on_test else None)
         groups.append(
             GroupLoss(
                 submission_id=sub.id,
                 team=team_name,
                 group=sub.group_expression or "group model",
-                holdout_before=_stat(sub, "holdout", "group_loss_before"),
-                holdout_after=_stat(sub, "holdout", "group_loss_after"),
-                test_before=_stat(sub, "test", "group_loss_before"),
-                test_after=_stat(sub, "test", "group_loss_after"),
+                holdout_before=on_holdout.group_loss_before if on_holdout else None,
+                holdout_after=on_holdout.group_loss_after if on_holdout else None,
+                test_before=on_test.group_loss_before if on_test else None,
+                test_after=on_test.group_loss_after if on_test else None,
                 holdout_score=sub.score,
                 test_score=test_score,
                 test_score_interval=test_interval,

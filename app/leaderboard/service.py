@@ -7,7 +7,7 @@ sums are aggregated in SQL, grouped by team. A frozen round is shown as of its f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,16 +21,14 @@ from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore
+from app.rounds.access import is_organizer_of, model_versions, visible_round
+from app.rounds.disclosure import disclosure_for, holdout_mean
+from app.rounds.engine_view import round_schema
 from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
-from app.rounds.service import (
-    is_organizer_of,
-    model_versions,
-    round_schema,
-    visible_round,
-)
-from app.submissions.disclosure import holdout_mean, holdout_stats
+from app.submissions.disclosure import holdout_stats
 from app.submissions.models import Submission
 from app.submissions.schemas import SplitStatsOut
+from app.submissions.verdict_record import StoredVerdict
 from app.teams.models import Team
 from bounty_engine.bundle import export_bundle
 from bounty_engine.groups import Group, ModelGroup, RuleGroup
@@ -72,19 +70,17 @@ class Viewer:
     @property
     def disclosure(self) -> Disclosure:
         """The disclosure that applies to this caller (exact for the round's organizer)."""
-        return Disclosure.EXACT if self.organizer else Disclosure(self.round.disclosure)
+        return disclosure_for(self.round, organizer=self.organizer)
 
     def holdout(self, value: float | None) -> float | None:
         """A mean over the holdout (a version's loss, a credited improvement) as this caller
         may see it."""
         return holdout_mean(value, self.round, self.disclosure)
 
-    def group_stats(self, verdict: Mapping[str, Any] | None) -> SplitStatsOut | None:
+    def group_stats(self, verdict: StoredVerdict) -> SplitStatsOut | None:
         """An accepted submission's holdout statistics (from its verdict) as this caller may
         see them."""
-        return holdout_stats(
-            (verdict or {}).get("stats", {}).get("holdout"), self.round, self.disclosure
-        )
+        return holdout_stats(verdict.split("holdout"), self.round, self.disclosure)
 
 
 def viewer(session: Session, slug: str, user: User | None) -> Viewer:

@@ -20,139 +20,29 @@ from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
 from app.core.uploads import CHUNK, safe_name, spool
-from app.leaderboard.cache import cached_answer
-from app.rounds import service
-from app.rounds.models import Disclosure, ModelVersion, Round
+from app.rounds import access, base_model, datasets, engine_view, service
+from app.rounds.answers import cached_answer
+from app.rounds.models import Round
 from app.rounds.schemas import (
-    AcceptanceOut,
-    AlphaMeaning,
     BaseModelOut,
-    DataOut,
     DatasetOut,
     RoundCreate,
     RoundOut,
     RoundUpdate,
-    RulesOut,
     VersionOut,
 )
 from app.rounds.train_predictions import train_predictions_parquet
-from app.submissions.disclosure import holdout_mean
-from bounty_engine.losses import LossKind
+from app.rounds.views import (
+    base_model_out,
+    dataset_out,
+    round_out,
+    version_out,
+)
 from bounty_engine.schema import FeatureSchema
-from bounty_engine.significance import AcceptanceTest
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 
 _CSV_BATCH_ROWS: Final = 50_000
-
-
-# --------------------------------------------------------------------------- views
-
-
-def _rules_out(round: Round) -> RulesOut:
-    return RulesOut(
-        loss=LossKind(round.loss_kind),
-        loss_clip=round.loss_clip,
-        alpha=round.alpha,
-        min_group_rows=round.min_group_rows,
-        repair_alpha=round.repair_alpha,
-        acceptance_test=AcceptanceTest(round.acceptance_test),
-        confidence=round.confidence,
-        planned_submissions=round.planned_submissions,
-        test_guard=round.test_guard,
-        daily_quota=round.daily_quota,
-        disclosure=round.disclosure,
-        max_team_size=round.max_team_size,
-    )
-
-
-def _data_out(round: Round, organizer: bool) -> DataOut | None:
-    if round.feature_schema is None:
-        return None
-    schema = service.round_schema(round)
-    return DataOut(
-        label=schema.label.name,
-        task=schema.label.task,
-        n_features=len(schema.features),
-        n_train=round.n_train,
-        n_holdout=round.n_holdout,
-        n_test=round.n_test,
-        split_fractions=round.split_fractions,
-        split_seed=round.split_seed if organizer else None,
-    )
-
-
-def _alpha_meaning(round: Round) -> AlphaMeaning | None:
-    if round.feature_schema is None:
-        return None
-    return AlphaMeaning.build(
-        LossKind(round.loss_kind), round.alpha, round.n_holdout, round.min_group_rows
-    )
-
-
-def _base_model_out(round: Round) -> BaseModelOut | None:
-    if round.base_model_sha is None:
-        return None
-    return BaseModelOut(
-        format=round.base_model_format or "",
-        source=round.base_model_source or "",
-        sha256=round.base_model_sha,
-    )
-
-
-def round_out(round: Round, user: User | None) -> RoundOut:
-    return RoundOut(
-        id=round.id,
-        slug=round.slug,
-        title=round.title,
-        description=round.description,
-        status=round.status,
-        organizer_id=round.organizer_id,
-        created_at=round.created_at,
-        opens_at=round.opens_at,
-        closes_at=round.closes_at,
-        rules=_rules_out(round),
-        data=_data_out(round, service.is_organizer_of(round, user)),
-        base_model=_base_model_out(round),
-        alpha_meaning=_alpha_meaning(round),
-        acceptance=AcceptanceOut.build(
-            AcceptanceTest(round.acceptance_test),
-            loss=LossKind(round.loss_kind),
-            confidence=round.confidence,
-            planned=round.planned_submissions,
-            disclosure=Disclosure(round.disclosure),
-            test_guard=round.test_guard,
-        ),
-        head_version=round.head_version,
-    )
-
-
-def _dataset_out(round: Round) -> DatasetOut:
-    data, meaning = _data_out(round, organizer=True), _alpha_meaning(round)
-    assert data is not None  # noqa: S101 (just stored)
-    assert meaning is not None  # noqa: S101
-    return DatasetOut(feature_schema=service.round_schema(round), data=data, alpha_meaning=meaning)
-
-
-def _version_out(version: ModelVersion, round: Round, organizer: bool) -> VersionOut:
-    holdout = (
-        version.holdout_loss
-        if organizer
-        else holdout_mean(version.holdout_loss, round, round.disclosure)
-    )
-    return VersionOut(
-        version=version.version,
-        kind=version.kind,
-        submission_id=version.submission_id,
-        target_version=version.target_version,
-        train_loss=version.train_loss,
-        holdout_loss=holdout,
-        test_loss=version.test_loss if organizer else None,
-        created_at=version.created_at,
-    )
-
-
-# --------------------------------------------------------------------------- uploads
 
 
 def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> Path:
@@ -162,8 +52,8 @@ def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> 
 
 
 def _managed_round(session: Session, slug: str, user: User, *, lock: bool = False) -> Round:
-    found = service.get_round(session, slug, for_update=lock)
-    service.require_organizer_of(found, user)
+    found = access.get_round(session, slug, for_update=lock)
+    access.require_organizer_of(found, user)
     return found
 
 
@@ -189,7 +79,7 @@ def list_rounds(
     offset: Annotated[int, Query(ge=0, le=MAX_ID, description="Rounds to skip.")] = 0,
 ) -> list[RoundOut]:
     """Rounds that are open, frozen or closed, and, for organizers, their own drafts."""
-    rounds = service.list_rounds(session, user, limit=limit, offset=offset)
+    rounds = access.list_rounds(session, user, limit=limit, offset=offset)
     return [round_out(r, user) for r in rounds]
 
 
@@ -206,10 +96,10 @@ async def get_round(
 
     def answer(session: Session) -> Answer:
         user = resolve_user(session, token, settings)
-        found = service.visible_round(session, slug, user)
+        found = access.visible_round(session, slug, user)
         # The answer is the row as one of two viewers sees it (the organizer also sees the
         # split seed), cached while no column of the row changes.
-        key = ("round", found.id, service.is_organizer_of(found, user))
+        key = ("round", found.id, access.is_organizer_of(found, user))
         return cached_answer(request, key, found, lambda: round_out(found, user))
 
     return conditional_response(request, await read_in_thread(request, answer))
@@ -271,7 +161,7 @@ def upload_dataset(
     tables `train`, `holdout` and `test` used as they are. The response has the inferred
     schema, the split sizes and what alpha means on this holdout."""
     found = _managed_round(session, slug, user, lock=True)
-    service.require_draft(found, "upload a dataset")
+    access.require_draft(found, "upload a dataset")
     label = label.strip()
     parts = {"train": train, "holdout": holdout, "test": test}
     given = [name for name, upload in parts.items() if upload is not None]
@@ -280,15 +170,17 @@ def upload_dataset(
         folder = Path(tmp)
         if file is not None and not given:
             path = _save_upload(file, folder / "file", "file", limit)
-            spec = service.SplitSpec(label, (train_fraction, holdout_fraction, test_fraction), seed)
-            service.import_table(session, store, found, user, path=path, spec=spec)
+            spec = datasets.SplitSpec(
+                label, (train_fraction, holdout_fraction, test_fraction), seed
+            )
+            datasets.import_table(session, store, found, user, path=path, spec=spec)
         elif file is None and train is not None and holdout is not None and test is not None:
             paths = {
                 "train": _save_upload(train, folder / "train", "train", limit),
                 "holdout": _save_upload(holdout, folder / "holdout", "holdout", limit),
                 "test": _save_upload(test, folder / "test", "test", limit),
             }
-            service.import_splits(session, store, found, user, paths=paths, label=label)
+            datasets.import_splits(session, store, found, user, paths=paths, label=label)
         else:
             sent = (["file"] if file is not None else []) + given
             raise Problem(
@@ -297,7 +189,7 @@ def upload_dataset(
                 "upload either one table as `file`, or three tables as `train`, `holdout` and "
                 f"`test`; got {', '.join(sent) or 'no file'}",
             )
-    return _dataset_out(found)
+    return dataset_out(found)
 
 
 # --------------------------------------------------------------------------- base model
@@ -319,11 +211,11 @@ def upload_base_model(
     """Set the base model f0 from a file (its organizer, draft, after the dataset). The file is
     loaded safely and must predict valid labels for a sample of holdout rows."""
     found = _managed_round(session, slug, user, lock=True)
-    service.require_draft(found, "set the base model")
+    access.require_draft(found, "set the base model")
     with tempfile.TemporaryDirectory(prefix="bounty-model-") as tmp:
         path = _save_upload(file, Path(tmp), "file", settings.max_model_bytes)
-        service.upload_base_model(session, store, found, user, path)
-    result = _base_model_out(found)
+        base_model.upload_base_model(session, store, found, user, path)
+    result = base_model_out(found)
     assert result is not None  # noqa: S101 (just set)
     return result
 
@@ -339,8 +231,8 @@ def train_base_model(
     """Train the documented default model (a scikit-learn pipeline with logistic regression or
     ridge) on the train split and make it the base model (its organizer, draft)."""
     found = _managed_round(session, slug, user, lock=True)
-    service.train_base_model(session, store, found, user)
-    result = _base_model_out(found)
+    base_model.train_base_model(session, store, found, user)
+    result = base_model_out(found)
     assert result is not None  # noqa: S101 (just set)
     return result
 
@@ -389,11 +281,11 @@ def close_round(slug: RoundSlug, user: Organizer, session: SessionDep) -> RoundO
 )
 def get_schema(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> FeatureSchema:
     """The round's feature columns and label (anyone, once the round is open)."""
-    return service.round_schema(service.visible_round(session, slug, user))
+    return engine_view.round_schema(access.visible_round(session, slug, user))
 
 
 def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactStore) -> str:
-    found = service.visible_round(session, slug, user)
+    found = access.visible_round(session, slug, user)
     if found.train_sha is None:
         raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
     if not store.exists(found.train_sha):
@@ -479,14 +371,14 @@ def download_train_predictions(
 ) -> Response:
     """The current model's predictions on the public training split (anyone, once the round
     is open): what `bounty check` compares a pair against before it is submitted."""
-    found = service.visible_round(session, slug, user)
-    head = service.head_model_version(session, found)
+    found = access.visible_round(session, slug, user)
+    head = access.head_model_version(session, found)
     if head is None or head.train_predictions_sha is None:
         raise Problem(
             409, "no-predictions", "the round's model has no train predictions yet: open it first"
         )
     sha = head.train_predictions_sha
-    body = train_predictions_parquet(store, sha, service.round_schema(found).label)
+    body = train_predictions_parquet(store, sha, engine_view.round_schema(found).label)
     return Response(
         body,
         media_type="application/vnd.apache.parquet",
@@ -507,6 +399,6 @@ def download_train_predictions(
 def list_versions(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> list[VersionOut]:
     """The model's versions with their train loss and, as the round's disclosure allows,
     their holdout loss (the organizer sees exact holdout and test losses)."""
-    found = service.visible_round(session, slug, user)
-    organizer = service.is_organizer_of(found, user)
-    return [_version_out(v, found, organizer) for v in service.model_versions(session, found)]
+    found = access.visible_round(session, slug, user)
+    organizer = access.is_organizer_of(found, user)
+    return [version_out(v, found, organizer) for v in access.model_versions(session, found)]

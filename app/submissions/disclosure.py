@@ -21,13 +21,17 @@ stored are exact: only what participants are shown changes.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
+from app.rounds.disclosure import (
+    disclosure_for,
+    loss_scale,
+    round_to_step,
+    step_at_least,
+)
 from app.rounds.models import Disclosure, Round
 from app.submissions.models import Submission
 from app.submissions.schemas import RepairOut, SignificanceOut, SplitStatsOut, VerdictOut
-from bounty_engine.losses import LossKind
+from app.submissions.verdict_record import StoredStats, StoredVerdict
 
 NOT_ACCEPTED = "not_accepted"
 """The one participant-facing reason for a rejection unless the round discloses exactly."""
@@ -57,71 +61,18 @@ _MESSAGES = {
 }
 
 
-def step_at_least(spread: float) -> float:
-    """The smallest step of the series 1, 2, 5, 10, 20, ... x 10^k that is at least ``spread``
-    (0 for a spread that is not a positive finite number: nothing to round)."""
-    if not (spread > 0 and math.isfinite(spread)):
-        return 0.0
-    power = 10.0 ** math.floor(math.log10(spread))
-    for multiple in (1, 2, 5, 10):
-        step = multiple * power
-        if step >= spread * (1 - 1e-12):
-            return step
-    return 10 * power  # unreachable: 10 * power > spread
-
-
-def round_to_step(value: float, step: float) -> float:
-    """``value`` to the nearest multiple of ``step``, as a clean decimal (``step`` 0: as is)."""
-    if step <= 0:
-        return value
-    digits = max(0, -math.floor(math.log10(step)))
-    return round(round(value / step) * step, digits)
-
-
-def _scale(round_: Round, *values: float | None) -> float:
-    """The size of one row's loss: 1 for zero_one, the clip if any, else the values' own size."""
-    if round_.loss_kind == LossKind.ZERO_ONE:
-        return 1.0
-    if round_.loss_clip is not None:
-        return round_.loss_clip
-    return max((abs(v) for v in values if v is not None), default=0.0)
-
-
-def holdout_mean(value: float | None, round_: Round, disclosure: Disclosure) -> float | None:
-    """A mean over the whole holdout (a version's loss, a team's credited improvement) as
-    ``disclosure`` allows: to a step of at least ``scale / (2 sqrt(n_holdout))`` if rounded."""
-    if value is None or disclosure == Disclosure.NONE:
-        return None
-    if disclosure == Disclosure.EXACT:
-        return value
-    return round_to_step(value, _mean_step(round_, _scale(round_, value)))
-
-
-def _mean_step(round_: Round, scale: float) -> float:
-    return step_at_least(scale / (2 * math.sqrt(max(round_.n_holdout, 1))))
-
-
-def holdout_mean_step(round_: Round, disclosure: Disclosure) -> float | None:
-    """The step ``holdout_mean`` rounds to under ``disclosure``, where one step fits every
-    value (rounded disclosure of a bounded loss); None otherwise."""
-    bounded = round_.loss_kind == LossKind.ZERO_ONE or round_.loss_clip is not None
-    if disclosure != Disclosure.ROUNDED or not bounded:
-        return None
-    return _mean_step(round_, _scale(round_)) or None
-
-
 def holdout_stats(
-    raw: Mapping[str, Any] | None, round_: Round, disclosure: Disclosure
+    raw: StoredStats | None, round_: Round, disclosure: Disclosure
 ) -> SplitStatsOut | None:
     """A pair's holdout statistics as ``disclosure`` allows (None for ``none``)."""
     if raw is None or disclosure == Disclosure.NONE:
         return None
     if disclosure == Disclosure.EXACT:
         return _exact(raw)
-    n_group = int(raw["n_group"])
-    before, after = raw["group_loss_before"], raw["group_loss_after"]
+    n_group = raw.n_group
+    before, after = raw.group_loss_before, raw.group_loss_after
     rows = max(n_group, 1)
-    scale = _scale(round_, before, after)
+    scale = loss_scale(round_, before, after)
     loss_step = step_at_least(scale / (2 * math.sqrt(rows)))
     score_step = step_at_least(scale * math.sqrt(rows) / (2 * max(round_.n_holdout, rows)))
 
@@ -132,16 +83,16 @@ def holdout_stats(
         n_group=int(round_to_step(n_group, step_at_least(math.sqrt(n_group) / 2))),
         group_loss_before=loss(before),
         group_loss_after=loss(after),
-        score=round_to_step(raw["score"], score_step),
+        score=round_to_step(raw.score or 0.0, score_step),
     )
 
 
-def _exact(raw: Mapping[str, Any]) -> SplitStatsOut:
+def _exact(raw: StoredStats) -> SplitStatsOut:
     return SplitStatsOut(
-        n_group=raw["n_group"],
-        group_loss_before=raw["group_loss_before"],
-        group_loss_after=raw["group_loss_after"],
-        score=raw["score"] or 0.0,
+        n_group=raw.n_group,
+        group_loss_before=raw.group_loss_before,
+        group_loss_after=raw.group_loss_after,
+        score=raw.score or 0.0,
     )
 
 
@@ -157,10 +108,10 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
     """The verdict of a decided submission as this viewer may see it."""
     if sub.outcome is None or sub.reason is None:
         return None
-    stats = (sub.verdict or {}).get("stats", {})
-    disclosure = Disclosure.EXACT if organizer else Disclosure(round_.disclosure)
+    stored = StoredVerdict.of(sub)
+    disclosure = disclosure_for(round_, organizer=organizer)
     shown_holdout = organizer or sub.outcome == "accepted"
-    holdout = holdout_stats(stats.get("holdout"), round_, disclosure) if shown_holdout else None
+    holdout = holdout_stats(stored.split("holdout"), round_, disclosure) if shown_holdout else None
     reason = sub.reason if organizer else participant_reason(sub.reason, disclosure)
     if organizer or reason in {"invalid", "disqualified"}:
         message = sub.message or ""
@@ -168,16 +119,9 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
         message = _MESSAGES.get(reason, sub.message or "").format(
             min_rows=round_.min_group_rows, alpha=round_.alpha
         )
-    repairs = [
-        RepairOut(
-            version=r["version"],
-            submission_id=r["submission_id"],
-            target_version=r["target_version"],
-        )
-        for r in (sub.verdict or {}).get("repairs", [])
-    ]
-    train = stats.get("train")
-    test = (sub.verdict or {}).get("test")
+    repairs = repairs_out(stored)
+    train = stored.split("train")
+    test = stored.test
     return VerdictOut(
         outcome=sub.outcome,
         reason=reason,
@@ -186,7 +130,15 @@ def verdict_for(sub: Submission, round_: Round, *, organizer: bool) -> VerdictOu
         train=None if train is None else _exact(train),
         holdout=holdout,
         repairs=repairs,
-        significance=SignificanceOut(**test)
+        significance=SignificanceOut(**test.model_dump())
         if test is not None and disclosure == Disclosure.EXACT and shown_holdout
         else None,
     )
+
+
+def repairs_out(stored: StoredVerdict) -> list[RepairOut]:
+    """The pointer nodes an acceptance made, as shown to anyone who may see the verdict."""
+    return [
+        RepairOut(version=r.version, submission_id=r.submission_id, target_version=r.target_version)
+        for r in stored.repairs
+    ]

@@ -9,8 +9,8 @@ from app.auth.deps import CurrentUser, OptionalUser
 from app.core.deps import RoundSlug, SessionDep, TeamId
 from app.core.errors import Problem
 from app.core.openapi import problems
+from app.rounds.access import visible_round
 from app.rounds.models import Round
-from app.rounds.service import visible_round
 from app.teams import service
 from app.teams.models import Team
 from app.teams.schemas import (

@@ -9,7 +9,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
-from app.teams.schemas import team_name_key
+from app.teams.names import team_name_key
 
 
 def _name_key(context: DefaultExecutionContext) -> str:

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.core.audit import record
 from app.core.errors import Problem
+from app.rounds.access import is_organizer_of, touch
 from app.rounds.models import Round, RoundStatus
-from app.rounds.service import is_organizer_of, touch
 from app.submissions.models import Submission
 from app.teams.models import Team, TeamMember
-from app.teams.schemas import normalize_team_name, team_name_key
+from app.teams.names import normalize_team_name, team_name_key
 
 INVITE_CODE_BYTES = 8  # 11 url-safe characters, 64 bits
 

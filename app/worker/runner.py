@@ -1,5 +1,7 @@
-"""The evaluation worker: claim a queued submission with a lease, evaluate it in the sandbox,
-then decide every evaluated submission of its round in arrival order, one transaction each.
+"""The evaluation worker: the claim and lease loop over the job queue in the database.
+
+It claims a queued submission with a lease, has ``app.evaluation`` run it in the sandbox, then
+decide every evaluated submission of its round in arrival order, one transaction each.
 
 Any number of workers may run, on any machines sharing the database and the artifact store.
 A worker that dies stops renewing its lease, and another one takes the job over; decisions
@@ -27,39 +29,26 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core import audit
 from app.core.db import transaction, utcnow
 from app.core.notify import Notifier, about_submission
 from app.core.settings import Settings
 from app.core.storage import ArtifactStore, StorageError
-from app.rounds.models import Round
-from app.rounds.service import touch
-from app.submissions.models import Submission, SubmissionStatus
-from app.worker.outputs import dump_outputs, load_outputs
-from app.worker.replay import mark_disqualified
-from app.worker.round_state import RoundCache
-from app.worker.sandbox import (
+from app.evaluation.cache import RoundCache
+from app.evaluation.decide import Evaluation
+from app.evaluation.sandbox import (
     Limits,
-    PairFiles,
-    SandboxError,
     SandboxUnavailable,
-    run_sandboxed,
 )
-from app.worker.verdicts import record_verdict, record_versions, tested_before
-from bounty_engine.decision import Decision
+from app.submissions.models import Submission, SubmissionStatus
+from app.submissions.service import ABANDONED, PLATFORM_ABANDONED
 
 log = logging.getLogger("bounty.worker")
 
 MAX_ATTEMPTS = 3
-ABANDONED = "the evaluation was interrupted repeatedly and was abandoned"
-PLATFORM_ABANDONED = (
-    "the platform failed to run the evaluation repeatedly (not the pair's fault), so it was "
-    "abandoned; it does not count against the team's daily quota: submit the pair again"
-)
 PLATFORM_BACKOFF_SECONDS = (15.0, 60.0)
 """How long a job waits after its first, second, ... failure of the platform before it is
 claimed again."""
@@ -94,6 +83,7 @@ class Worker:
         # it reads or steps the cached state, so they take turns on it instead of each
         # rebuilding the round after every decision the other made.
         self.cache = cache or RoundCache(store, folder, self.limits)
+        self.evaluation = Evaluation(factory, store, self.cache, self.limits)
         self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
 
     def run(self, stop: threading.Event) -> None:
@@ -303,137 +293,21 @@ class Worker:
             )
             return False
 
-    # --- evaluation ------------------------------------------------------------------------
+    # --- evaluation and decisions (app.evaluation) -----------------------------------------
 
     def evaluate(self, submission_id: int) -> None:
-        """Run the pair in the sandbox and store its outputs (or why it could not run)."""
-        with transaction(self.factory, write=False) as session:
-            sub = session.get(Submission, submission_id)
-            round_ = session.get(Round, sub.round_id) if sub else None
-            if sub is None or round_ is None or sub.status != SubmissionStatus.RUNNING:
-                return
-            inputs = self.cache.inputs(round_)
-        outputs_sha, error = None, None
-        try:
-            with self._pair_files(sub) as pair:
-                outputs = run_sandboxed(
-                    pair, inputs.schema, inputs.feature_files, inputs.n_rows, self.limits
-                )
-            outputs_sha = self.store.put_bytes(dump_outputs(outputs))
-        except SandboxError as exc:
-            error = str(exc)
-        with transaction(self.factory) as session:
-            session.execute(
-                update(Submission)
-                .where(
-                    Submission.id == submission_id,
-                    Submission.lease_owner == self.name,
-                    Submission.status == SubmissionStatus.RUNNING,
-                )
-                .values(
-                    status=SubmissionStatus.EVALUATED,
-                    outputs_sha=outputs_sha,
-                    eval_error=error,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-            )
-
-    @contextmanager
-    def _pair_files(self, sub: Submission) -> Iterator[PairFiles]:
-        with self.store.local_copy(sub.model_sha) as model:
-            if sub.group_model_sha is None:
-                yield PairFiles(model=model, group_expression=sub.group_expression)
-            else:
-                with self.store.local_copy(sub.group_model_sha) as group_model:
-                    yield PairFiles(model=model, group_model=group_model)
-
-    # --- decisions -------------------------------------------------------------------------
+        """Run the claimed pair in the sandbox and store its outputs (or why it could not run)."""
+        self.evaluation.evaluate(submission_id, owner=self.name)
 
     def decide_leftovers(self) -> bool:
         """Decide what evaluated submissions are left undecided, e.g. by a worker that died
         between storing an evaluation and deciding it; returns whether any was decided."""
-        oldest = (
-            select(Submission.round_id, func.min(Submission.id).label("first"))
-            .where(Submission.status != SubmissionStatus.DECIDED)
-            .group_by(Submission.round_id)
-            .subquery()
-        )
-        with transaction(self.factory, write=False) as session:
-            rounds = session.scalars(  # those whose oldest undecided submission can be decided
-                select(Submission.round_id)
-                .join(oldest, Submission.id == oldest.c.first)
-                .where(Submission.status == SubmissionStatus.EVALUATED)
-            ).all()
-        return sum(self.decide_ready(round_id) for round_id in rounds) > 0
+        return sum(self.decide_ready(r) for r in self.evaluation.decidable_rounds()) > 0
 
     def decide_ready(self, round_id: int) -> int:
         """Decide the round's evaluated submissions in arrival order; returns how many."""
         decided = 0
-        while (submission_id := self._decide_next(round_id)) is not None:
+        while (submission_id := self.evaluation.decide_next(round_id)) is not None:
             decided += 1
             self.notifier.notify(about_submission(submission_id))
         return decided
-
-    def _decide_next(self, round_id: int) -> int | None:
-        """Decide the round's oldest undecided submission if it is evaluated; its id, or None."""
-        try:
-            with transaction(self.factory) as session:
-                # Taking the round's row lock first serializes decisions per round (on SQLite
-                # this write takes the database's write lock).
-                session.execute(
-                    update(Round)
-                    .where(Round.id == round_id)
-                    .values(head_version=Round.head_version)
-                )
-                round_ = session.get(Round, round_id)
-                sub = session.scalars(
-                    select(Submission)
-                    .where(
-                        Submission.round_id == round_id,
-                        Submission.status != SubmissionStatus.DECIDED,
-                    )
-                    .order_by(Submission.id)
-                    .limit(1)
-                ).first()
-                if round_ is None or sub is None or sub.status != SubmissionStatus.EVALUATED:
-                    return None
-                self._decide(session, round_, sub)
-                decided: int = sub.id
-            return decided
-        except Exception:
-            self.cache.invalidate(round_id)  # the cached evaluator may hold an uncommitted step
-            raise
-
-    def _decide(self, session: Session, round_: Round, sub: Submission) -> None:
-        key = str(sub.id)
-        if sub.disqualified_at is not None:
-            mark_disqualified(sub)
-            sub.status = SubmissionStatus.DECIDED
-            return
-        if sub.eval_error is not None or sub.outputs_sha is None:
-            decision = Decision.invalid(key, sub.eval_error or "the evaluation produced no output")
-        else:
-            state = self.cache.state(session, round_)
-            decision = state.evaluator.decide(
-                key,
-                load_outputs(self.store, sub.outputs_sha),
-                tested_before=tested_before(session, sub),
-                release=sub.released_at is not None,
-            )
-            if decision.accepted:
-                record_versions(session, self.store, round_.id, decision, state.evaluator)
-                round_.head_version = state.evaluator.head_version
-                self.cache.keep(session, round_, state)
-        record_verdict(sub, decision)
-        touch(session, round_.id)
-        audit.record(
-            session,
-            "verdict",
-            round_id=round_.id,
-            actor_id=None,
-            submission_id=sub.id,
-            outcome=decision.outcome.value,
-            reason=decision.reason.value,
-        )
-        log.info("submission %s: %s (%s)", sub.id, decision.outcome.value, decision.reason.value)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, func, select, table, text
 from sqlalchemy.exc import IntegrityError
 
 from app.core.migrate import alembic_config, upgrade
-from app.teams.schemas import team_name_key
+from app.teams.names import team_name_key
 
 INITIAL = "20261124_initial"
 ROWS = (
@@ -87,3 +90,22 @@ def test_names_that_clash_once_folded_stop_the_upgrade_with_their_names(
         upgrade(blank_database_url)
     assert _counts(engine)["teams"] == 2  # nothing half-done
     engine.dispose()
+
+
+def test_no_revision_imports_live_code() -> None:
+    """A revision is a snapshot: code it imported could change after it ran, and the same
+    revision would then do something else on the next database (docs/architecture.md)."""
+    versions = Path(__file__).parents[2] / "migrations" / "versions"
+    live = {"app", "bounty_engine", "bounty_client"}
+    found = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found += [(path.name, n) for n in names if n.split(".")[0] in live]
+    assert len(list(versions.glob("*.py"))) >= 6
+    assert found == []

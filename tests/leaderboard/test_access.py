@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Role
 from app.core.storage import ArtifactStore
+from app.rounds.engine_view import load_split
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import load_split
 from bounty_engine.bundle import load_bundle
 from tests.leaderboard.conftest import api, factory
 from tests.submissions.conftest import Arena

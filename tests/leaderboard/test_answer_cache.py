@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, inspect
 
-from app.leaderboard.cache import AnswerCache, round_token
+from app.rounds.answers import AnswerCache, round_token
 from app.rounds.models import Round
 
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.leaderboard import endpoints
-from app.leaderboard.cache import AnswerCache
 from app.main import create_app
+from app.rounds.answers import AnswerCache
 from app.worker.runner import Worker
 from tests.leaderboard.conftest import rival
 from tests.submissions.conftest import Arena, drain

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.storage import ArtifactStore
+from app.rounds.disclosure import round_to_step, step_at_least
+from app.rounds.engine_view import load_split
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import load_split
-from app.submissions.disclosure import round_to_step, step_at_least
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from bounty_engine.bundle import load_bundle

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.leaderboard.service import Standing, ranked
+from app.rounds.access import touch
+from app.rounds.disclosure import round_to_step, step_at_least
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import touch
-from app.submissions.disclosure import round_to_step, step_at_least
 from app.submissions.models import Submission
 from app.teams.models import Team
 from app.worker.runner import Worker

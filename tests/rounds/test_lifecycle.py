@@ -16,8 +16,8 @@ from app.auth.models import Role
 from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.core.settings import Settings
+from app.rounds.disclosure import round_to_step, step_at_least
 from app.rounds.models import Round
-from app.submissions.disclosure import round_to_step, step_at_least
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import infer_schema
 from bounty_engine.models import dump_sklearn_model

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.audit import AuditEvent
+from app.rounds.disclosure import round_to_step, step_at_least
 from app.rounds.models import ModelVersion, Round
-from app.submissions.disclosure import round_to_step, step_at_least
 from bounty_engine.data import read_table, split_frame
 from tests.support.api import Account, account
 from tests.support.rounds import FRACTIONS, csv_bytes, synthetic_frame

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import User
 from app.core.storage import LocalStore
-from app.teams.schemas import normalize_team_name
+from app.teams.names import normalize_team_name
 from app.worker.runner import Worker
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import infer_schema

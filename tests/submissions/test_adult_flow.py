@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.storage import ArtifactStore
+from app.rounds.engine_view import load_split, round_rules, round_schema
 from app.rounds.models import Round
-from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission as SubmissionRow
 from app.worker.runner import Worker
 from bounty_engine.baseline import train_patch_model

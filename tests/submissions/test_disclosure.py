@@ -7,15 +7,9 @@ from typing import Any
 
 import pytest
 
+from app.rounds.disclosure import holdout_mean, step_at_least
 from app.rounds.models import Disclosure, Round
-from app.submissions.disclosure import (
-    HIDDEN_REJECTIONS,
-    NOT_ACCEPTED,
-    holdout_mean,
-    holdout_stats,
-    step_at_least,
-    verdict_for,
-)
+from app.submissions.disclosure import HIDDEN_REJECTIONS, NOT_ACCEPTED, holdout_stats, verdict_for
 from app.submissions.models import Submission
 from app.submissions.schemas import VerdictOut
 

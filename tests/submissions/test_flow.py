@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import utcnow
 from app.core.storage import StorageError
+from app.evaluation.sandbox import Limits
 from app.rounds.models import ModelVersion
 from app.submissions.models import Submission
 from app.worker.runner import Worker
-from app.worker.sandbox import Limits
 from tests.submissions.conftest import Arena, drain
 
 

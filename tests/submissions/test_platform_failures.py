@@ -23,8 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.db import utcnow
+from app.evaluation import checks
 from app.rounds.models import ModelVersion
-from app.submissions import service
 from app.submissions.models import Submission
 from app.worker.runner import ABANDONED, MAX_ATTEMPTS, PLATFORM_ABANDONED, Worker
 from bounty_engine.models import dump_sklearn_model
@@ -108,7 +108,7 @@ def test_a_platform_that_keeps_failing_at_upload_is_503_with_nothing_kept(
     assert problem["type"] == "/problems/evaluation-unavailable"
     assert "nothing was stored" in problem["detail"]
     assert "Resource temporarily unavailable" in problem["detail"]
-    assert platform.starts == service.CHECK_ATTEMPTS  # tried again before giving up
+    assert platform.starts == checks.CHECK_ATTEMPTS  # tried again before giving up
     # Nothing kept: no row, no file, no quota used, and no record of the key.
     assert db.scalars(select(Submission)).all() == []
     assert _stored(arena) == stored

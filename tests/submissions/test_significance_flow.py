@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import Role
 from app.core.settings import Settings
+from app.rounds.engine_view import load_split, round_rules, round_schema
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from bounty_engine.data import infer_schema, prepare_features

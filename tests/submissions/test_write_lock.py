@@ -15,8 +15,8 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
+from app.evaluation import endpoints
 from app.main import create_app
-from app.submissions import endpoints
 from tests.submissions.conftest import build_arena
 
 
@@ -30,7 +30,7 @@ def test_other_writers_proceed_while_a_submission_is_checked(
     factory = make_session_factory(make_engine(url))
     app = create_app(settings, session_factory=factory, store=LocalStore(settings.storage_dir))
     writable_during_check: list[bool] = []
-    check: Callable[..., Any] = endpoints.service.check_pair
+    check: Callable[..., Any] = endpoints.check_pair
 
     def observed_check(*args: Any, **kwargs: Any) -> Any:
         other = sqlite3.connect(database, timeout=0.2, isolation_level=None)
@@ -46,7 +46,7 @@ def test_other_writers_proceed_while_a_submission_is_checked(
 
     with TestClient(app) as client:
         arena = build_arena(client, factory, daily_quota=2)
-        monkeypatch.setattr(endpoints.service, "check_pair", observed_check)
+        monkeypatch.setattr(endpoints, "check_pair", observed_check)
         model = arena.patch_model("x0 > 0")
         assert arena.submit("x0 > 0", model).status_code == 202
         assert writable_during_check == [True]

@@ -51,9 +51,9 @@ from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.main import create_app
+from app.rounds.disclosure import step_at_least
+from app.rounds.engine_view import load_split
 from app.rounds.models import Round
-from app.rounds.service import load_split
-from app.submissions.disclosure import step_at_least
 from app.worker.runner import Worker
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import label_values, prepare_features

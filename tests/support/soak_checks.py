@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.core.audit import AuditEvent
 from app.core.storage import INCOMING, LocalStore
+from app.rounds.engine_view import load_split, round_rules, round_schema
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import load_split, round_rules, round_schema
 from app.rounds.train_predictions import load_train_predictions
 from app.submissions.models import Submission
 from app.worker.runner import ABANDONED, PLATFORM_ABANDONED

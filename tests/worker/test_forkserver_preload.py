@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.worker import sandbox
+from app.evaluation import sandbox
 
 LAZY_MODULES = ("pyarrow.dataset", "pyarrow.pandas_compat", "narwhals._pandas_like.dataframe")
 """Imported only when features are read and a model predicts, not by importing the engine
@@ -37,7 +37,7 @@ def test_a_child_finds_the_lazy_imports_done_and_the_fork_servers_objects_frozen
 def test_the_engine_alone_leaves_those_imports_to_the_first_evaluation(tmp_path: Path) -> None:
     # Without this, the test above would pass whether or not the warm-up ran.
     script = (
-        "import sys, app.cli, app.worker.sandbox, app.worker.child\n"
+        "import sys, app.cli, app.evaluation.sandbox, app.evaluation.child\n"
         f"print(','.join(m for m in {LAZY_MODULES!r} if m in sys.modules))"
     )
     found = subprocess.run(
@@ -47,6 +47,6 @@ def test_the_engine_alone_leaves_those_imports_to_the_first_evaluation(tmp_path:
 
 
 def test_the_warm_up_runs_the_engine_on_every_kind_of_model_it_names() -> None:
-    from app.worker import forkserver_preload  # imported here: its import is the warm-up
+    from app.evaluation import forkserver_preload  # imported here: its import is the warm-up
 
     forkserver_preload.exercise()  # raises if a model kind failed to load or run

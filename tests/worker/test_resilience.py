@@ -24,13 +24,13 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
+from app.evaluation.cache import RoundCache
+from app.evaluation.sandbox import Limits
 from app.main import create_app
+from app.rounds.engine_view import load_split, round_schema
 from app.rounds.models import Round
-from app.rounds.service import load_split, round_schema
 from app.submissions.models import Submission
-from app.worker.round_state import RoundCache
 from app.worker.runner import Worker
-from app.worker.sandbox import Limits
 from bounty_engine.data import prepare_features
 from tests.submissions.conftest import Arena, build_arena
 from tests.support.deployment import durable, pg_ctl

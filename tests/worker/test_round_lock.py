@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from app.auth.models import Role
 from app.auth.service import create_user
 from app.core.db import make_engine, make_session_factory
+from app.rounds.access import get_round, touch
 from app.rounds.models import Round
-from app.rounds.service import get_round, touch
 
 
 def test_locking_a_round_rereads_what_another_transaction_committed(database_url: str) -> None:

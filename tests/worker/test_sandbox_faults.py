@@ -1,4 +1,4 @@
-"""Whose fault a failed evaluation is (``app/worker/sandbox.py``): the pair's own failures stay
+"""Whose fault a failed evaluation is (``app/evaluation/sandbox.py``): the pair's own failures stay
 ``SandboxError``, and what the platform does to a child (a failed start, a kill from outside,
 the fork server dying, a child that cannot even start the job) is ``SandboxUnavailable``.
 
@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from app.worker import child, sandbox
-from app.worker.sandbox import Limits, PairFiles, SandboxError, SandboxUnavailable
+from app.evaluation import child, sandbox
+from app.evaluation.sandbox import Limits, PairFiles, SandboxError, SandboxUnavailable
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import infer_schema, prepare_features
 from bounty_engine.errors import ModelLoadError, PredictionError

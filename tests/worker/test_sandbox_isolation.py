@@ -7,7 +7,7 @@ import json
 import socket
 from pathlib import Path
 
-from app.worker import sandbox
+from app.evaluation import sandbox
 
 
 def _probe(port: int, report: str) -> None:

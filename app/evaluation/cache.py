@@ -1,4 +1,5 @@
-"""Each worker's cache of a round's decision state, rebuilt when the round's version moves.
+"""Round inputs and each worker's cache of a round's decision state, rebuilt when the round's
+version moves.
 
 The state is the engine's ``BountyEvaluator`` on the round's holdout (deciding), train and
 test splits, fitted from the base model's predictions and replayed through the stored outputs
@@ -9,21 +10,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.storage import ArtifactStore
+from app.evaluation.outputs import load_outputs
+from app.evaluation.sandbox import Limits, PairFiles, run_sandboxed
+from app.evaluation.verdicts import TESTED
+from app.rounds.engine_view import load_split, round_rules, round_schema
 from app.rounds.models import ModelVersion, Round
-from app.rounds.service import load_split, round_rules, round_schema
 from app.submissions.models import Submission
-from app.worker.outputs import load_outputs
-from app.worker.sandbox import Limits, PairFiles, run_sandboxed
-from app.worker.verdicts import TESTED
 from bounty_engine.data import label_values, prepare_features
 from bounty_engine.decision import BountyEvaluator
 from bounty_engine.predictions import encode_labels
@@ -84,28 +87,30 @@ class RoundCache:
 
     def fresh(self, round_: Round) -> RoundState:
         """The round's state at version 0 (the base model), for a replay."""
-        state = self._prepare(round_)
+        frames = {split: load_split(self.store, round_, split) for split in _present(round_)}
+        state = self._prepare(round_, frames)
         labels = {
-            split: encode_labels(
-                label_values(load_split(self.store, round_, split), state.schema),
-                state.schema.label,
-            )
-            for split in state.feature_files
+            split: encode_labels(label_values(frame, state.schema), state.schema.label)
+            for split, frame in frames.items()
         }
         state.evaluator.fit(labels, self._base_predictions(round_, state))
         return state
 
-    def _prepare(self, round_: Round) -> RoundState:
+    def _prepare(
+        self, round_: Round, frames: Mapping[str, pd.DataFrame] | None = None
+    ) -> RoundState:
+        """The schema, the feature files (written once per machine) and an unfitted evaluator;
+        splits are read from the store only if ``frames`` lacks them and their file is new."""
         schema = round_schema(round_)
         folder = self.cache_dir / f"round-{round_.id}"
         folder.mkdir(parents=True, exist_ok=True)
         files, sizes = {}, {}
-        for split in SPLITS:
-            if getattr(round_, f"n_{split}") == 0:
-                continue
+        for split in _present(round_):
             path = folder / f"features-{split}.parquet"
             if not path.exists():
-                frame = load_split(self.store, round_, split)
+                frame = (frames or {}).get(split)
+                if frame is None:
+                    frame = load_split(self.store, round_, split)
                 # A temporary file of this writer's own: workers on one machine share the
                 # folder, and two writing one temporary name would publish each other's halves.
                 fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -162,6 +167,11 @@ class RoundCache:
                 self.limits,
             )
         return {split: out.predictions for split, out in outputs.items()}
+
+
+def _present(round_: Round) -> list[str]:
+    """The round's non-empty splits, the deciding one first."""
+    return [split for split in SPLITS if getattr(round_, f"n_{split}") > 0]
 
 
 def _version_token(session: Session, round_: Round) -> tuple[int, int | None]:

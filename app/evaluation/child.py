@@ -1,11 +1,11 @@
 """The sandboxed child: runs a pair (g, h) on feature files and writes encoded outputs.
 
-Forked by ``app.worker.sandbox`` from its fork server, under resource limits, with a scrubbed
+Forked by ``app.evaluation.sandbox`` from its fork server, under resource limits, with a scrubbed
 ``os.environ`` and the job directory as its working directory. It reads ``job.json`` and
 ``features-<split>.parquet`` (features only: it never sees labels), loads models only through
 the engine's safe loaders, and writes ``outputs.npz`` (``mask-<split>``, ``pred-<split>``) or
 ``error.json``. It touches ``started`` before it reads anything of the pair: the parent takes
-any death before that for the platform's failure (``app.worker.sandbox`` says whose fault
+any death before that for the platform's failure (``app.evaluation.sandbox`` says whose fault
 what is), and ``error.json`` has ``"platform": true`` when a shared resource of the machine ran
 out under the job.
 """

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
 from app.core.storage import ArtifactStore
+from app.evaluation.cache import RoundCache
+from app.evaluation.outputs import load_outputs
+from app.evaluation.verdicts import record_verdict, record_versions
 from app.rounds.models import ModelVersion, Round
 from app.submissions.models import Submission, SubmissionStatus
-from app.worker.outputs import load_outputs
-from app.worker.round_state import RoundCache
-from app.worker.verdicts import record_verdict, record_versions
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from app.archive import service as archive
 from app.auth.deps import CurrentUser, Organizer
 from app.core.deps import RoundSlug, SessionDep, SettingsDep, StoreDep
 from app.core.downloads import temporary_file_response
 from app.core.openapi import problems
 from app.core.uploads import received
-from app.rounds import archive
-from app.rounds.endpoints import round_out
+from app.evaluation.deps import round_cache
+from app.rounds.access import require_organizer_of, visible_round
 from app.rounds.schemas import SLUG_PATTERN, RoundOut
-from app.rounds.service import require_organizer_of, visible_round
-from app.submissions.endpoints import round_cache
+from app.rounds.views import round_out
 
 router = APIRouter(prefix="/api/v1", tags=["rounds"])
 

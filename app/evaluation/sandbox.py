@@ -14,7 +14,7 @@ A failure is either the pair's (``SandboxError``: an invalid pair, 422 at upload
 verdict in the worker) or the platform's (``SandboxUnavailable``: tried again, 503 at upload,
 the job retried by the worker). A busy machine must never make a valid pair invalid, and a pair
 must never pass its own failure off as the platform's, so the rules rest on what the pair cannot
-forge: the child touches the job's ``started`` file (``app.worker.child``) before it reads
+forge: the child touches the job's ``started`` file (``app.evaluation.child``) before it reads
 anything of the pair, and an uploaded model is loaded only through the engine's safe loaders,
 so it runs no code of its own (it cannot signal, exit or write files).
 
@@ -82,7 +82,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.settings import Settings
-from app.worker.child import STARTED
+from app.evaluation.child import STARTED
 from bounty_engine.decision import PairOutput
 from bounty_engine.models.messages import describe_exception
 from bounty_engine.schema import FeatureSchema, Task
@@ -267,7 +267,12 @@ def _context() -> multiprocessing.context.ForkServerContext:
         # that re-run finds its imports done (it cost about a second per evaluation).
         # The last one warms the fork server up with a small evaluation (see there why).
         _FORK_SERVER.set_forkserver_preload(
-            ["app.cli", "app.worker.sandbox", "app.worker.child", "app.worker.forkserver_preload"]
+            [
+                "app.cli",
+                "app.evaluation.sandbox",
+                "app.evaluation.child",
+                "app.evaluation.forkserver_preload",
+            ]
         )
         _preloaded = True
     return _FORK_SERVER
@@ -303,7 +308,7 @@ def _enter_child(job_dir: str, limits: Limits) -> None:
         error = {"message": message, "code": "sandbox", "platform": True}
         Path(job_dir, "error.json").write_text(json.dumps(error))
         return
-    from app.worker.child import run  # noqa: PLC0415 (preloaded by the fork server)
+    from app.evaluation.child import run  # noqa: PLC0415 (preloaded by the fork server)
 
     run(Path(job_dir))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +10,7 @@ from app.core.storage import ArtifactStore
 from app.rounds.models import ModelVersion
 from app.rounds.train_predictions import store_train_predictions
 from app.submissions.models import Submission, SubmissionStatus
+from app.submissions.verdict_record import StoredRepair, StoredStats, StoredTest, StoredVerdict
 from bounty_engine.decision import BountyEvaluator, Decision, PairStats, VersionInfo
 from bounty_engine.significance import SignificanceResult
 
@@ -69,28 +68,28 @@ def _standard_errors(info: VersionInfo) -> dict[str, dict[str, float]]:
     return {"step": dict(info.step_se), "base": dict(info.base_se)}
 
 
-def _test_json(test: SignificanceResult | None) -> dict[str, Any] | None:
+def _stored_test(test: SignificanceResult | None) -> StoredTest | None:
     if test is None:
         return None
-    return {
-        "method": test.method.value,
-        "index": test.index,
-        "level": test.level,
-        "p_value": test.p_value,
-        "lower_bound": test.lower_bound,
-    }
+    return StoredTest(
+        method=test.method.value,
+        index=test.index,
+        level=test.level,
+        p_value=test.p_value,
+        lower_bound=test.lower_bound,
+    )
 
 
-def _stats_json(stats: PairStats) -> dict[str, Any]:
-    return {
-        "n_rows": stats.n_rows,
-        "n_group": stats.n_group,
-        "group_loss_before": stats.group_loss_before,
-        "group_loss_after": stats.group_loss_after,
-        "score": stats.score,
-        "score_se": stats.score_se,
-        "loss_before": stats.loss_before,
-    }
+def _stored_stats(stats: PairStats) -> StoredStats:
+    return StoredStats(
+        n_rows=stats.n_rows,
+        n_group=stats.n_group,
+        group_loss_before=stats.group_loss_before,
+        group_loss_after=stats.group_loss_after,
+        score=stats.score,
+        score_se=stats.score_se,
+        loss_before=stats.loss_before,
+    )
 
 
 def record_verdict(sub: Submission, decision: Decision) -> None:
@@ -103,20 +102,20 @@ def record_verdict(sub: Submission, decision: Decision) -> None:
     holdout = decision.stats.get("holdout")
     sub.score = holdout.score if holdout else None
     sub.version = decision.version
-    sub.verdict = {
-        "stats": {split: _stats_json(s) for split, s in decision.stats.items()},
-        "repairs": [
-            {
-                "version": r.version,
-                "submission_id": int(r.group_key),
-                "target_version": r.target_version,
-                "group_loss_before": r.group_loss_before,
-                "group_loss_after": r.group_loss_after,
-                "group_loss_reduction": r.group_loss_reduction,
-            }
+    sub.verdict = StoredVerdict(
+        stats={split: _stored_stats(s) for split, s in decision.stats.items()},
+        repairs=[
+            StoredRepair(
+                version=r.version,
+                submission_id=int(r.group_key),
+                target_version=r.target_version,
+                group_loss_before=r.group_loss_before,
+                group_loss_after=r.group_loss_after,
+                group_loss_reduction=r.group_loss_reduction,
+            )
             for r in decision.repairs
         ],
-        "loss_before": decision.loss_before,
-        "loss_after": decision.loss_after,
-        "test": _test_json(decision.test),
-    }
+        loss_before=decision.loss_before,
+        loss_after=decision.loss_after,
+        test=_stored_test(decision.test),
+    ).to_json()

@@ -30,12 +30,12 @@ from app.core.audit import AuditEvent
 from app.core.db import Base, UTCDateTime, utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore, file_sha256
+from app.evaluation.cache import RoundCache
+from app.evaluation.replay import replay_round
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.service import base_version
 from app.submissions.models import Submission, SubmissionStatus
 from app.teams.models import Team
-from app.worker.replay import replay_round
-from app.worker.round_state import RoundCache
 from bounty_engine.significance import AcceptanceTest
 
 FORMAT: Final = "bias-bounty-round-archive/1"

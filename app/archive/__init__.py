@@ -1,0 +1,1 @@
+"""Round archives: a whole round exported as one file, and imported (replayed) elsewhere."""
