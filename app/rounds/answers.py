@@ -4,7 +4,7 @@ round itself), checked against a cheap round token.
 The token is the round's whole row, which every such request loads anyway (to check that the
 caller may see the round): any change to a column of the row gives a new token. Everything else
 those answers show (teams, submissions and their verdicts, model versions) is only changed in a
-transaction that also bumps the row's ``revision`` (``app.rounds.service.touch``): a new team or
+transaction that also bumps the row's ``revision`` (``app.rounds.access.touch``): a new team or
 an empty team gone, a new submission, a verdict, a disqualification or a release and the replay
 they cause. The token is read from the database, so a change made by any process (another API
 process, a worker) is seen by every process's next request; nothing has to be invalidated.
