@@ -24,6 +24,7 @@ from typing import Any, Final
 from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 
+from app.archive.problems import BadArchive
 from app.auth.models import User
 from app.core import audit
 from app.core.audit import AuditEvent
@@ -33,6 +34,7 @@ from app.core.storage import ArtifactStore, file_sha256
 from app.evaluation.cache import RoundCache
 from app.evaluation.replay import replay_round
 from app.rounds.models import ModelVersion, Round, RoundStatus
+from app.rounds.problems import SlugTaken
 from app.rounds.service import base_version
 from app.submissions.models import Submission, SubmissionStatus
 from app.teams.models import Team
@@ -134,7 +136,7 @@ def write_archive(session: Session, store: ArtifactStore, round_: Round, path: P
 
 
 def _bad(detail: str) -> Problem:
-    return Problem(422, "bad-archive", f"the archive cannot be imported: {detail}")
+    return BadArchive(f"the archive cannot be imported: {detail}")
 
 
 @dataclass(frozen=True)
@@ -210,9 +212,7 @@ def _new_round(session: Session, data: Mapping[str, Any], user: User, slug: str 
     # Archives from before the significance rule were decided by the threshold rule.
     fields.setdefault("acceptance_test", AcceptanceTest.THRESHOLD.value)
     if session.scalar(select(Round.id).where(Round.slug == fields["slug"])) is not None:
-        raise Problem(
-            409, "slug-taken", f"a round {fields['slug']!r} exists here; import it under a new slug"
-        )
+        raise SlugTaken(f"a round {fields['slug']!r} exists here; import it under a new slug")
     round_ = Round(**fields, organizer_id=user.id, status=RoundStatus.DRAFT, head_version=0)
     session.add(round_)
     session.flush()

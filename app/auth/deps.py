@@ -9,9 +9,10 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
+from app.auth.problems import InvalidToken, OrganizersOnly
 from app.auth.service import user_for_secret
 from app.core.deps import SessionDep, SettingsDep
-from app.core.errors import Problem
+from app.core.errors import NotAuthenticated
 from app.core.settings import Settings
 
 oauth2 = OAuth2PasswordBearer(
@@ -35,9 +36,7 @@ def resolve_user(session: Session, token: str | None, settings: Settings) -> Use
         return None
     user = user_for_secret(session, token, settings.secret_key.get_secret_value())
     if user is None:
-        raise Problem(
-            401,
-            "invalid-token",
+        raise InvalidToken(
             "the access token or API key is invalid, expired or revoked",
             headers={"WWW-Authenticate": "Bearer"},
         )
@@ -47,16 +46,14 @@ def resolve_user(session: Session, token: str | None, settings: Settings) -> Use
 async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     """The signed-in caller; 401 for anonymous requests."""
     if user is None:
-        raise Problem(
-            401, "not-authenticated", "sign in first", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise NotAuthenticated("sign in first", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
 async def organizer(user: Annotated[User, Depends(current_user)]) -> User:
     """The caller, who must be an organizer; 403 otherwise."""
     if user.role != Role.ORGANIZER:
-        raise Problem(403, "organizers-only", "only organizers may do this")
+        raise OrganizersOnly("only organizers may do this")
     return user
 
 

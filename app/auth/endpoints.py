@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.auth import service
 from app.auth.deps import CurrentUser, oauth2
 from app.auth.models import ApiKey
+from app.auth.problems import ApiKeyNotFound
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, SignUp, TokenOut, UserOut
 from app.core.db import transaction, utcnow
 from app.core.deps import ApiKeyId, SessionDep, SettingsDep
@@ -125,6 +126,6 @@ def revoke_api_key(key_id: ApiKeyId, user: CurrentUser, session: SessionDep) -> 
     """Revoke one of the caller's API keys; it stops working at once."""
     api_key = session.get(ApiKey, key_id)
     if api_key is None or api_key.user_id != user.id:
-        raise Problem(404, "api-key-not-found", "no such API key")
+        raise ApiKeyNotFound("no such API key")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.models import AccessToken, ApiKey, Role, User
+from app.auth.problems import AccountLocked, EmailTaken, InvalidCredentials
 from app.core.db import utcnow, without_waiting_for_writers
-from app.core.errors import Problem
 from app.core.security import (
     ACCESS_TOKEN_PREFIX,
     API_KEY_PREFIX,
@@ -39,7 +39,7 @@ def create_user(
     """A new account; 409 if the email is taken."""
     email = normalize_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Problem(409, "email-taken", "an account with this email already exists")
+        raise EmailTaken("an account with this email already exists")
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -56,9 +56,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     now = utcnow()
     if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise Problem(
-            429,
-            "account-locked",
+        raise AccountLocked(
             "too many failed sign-ins; try again later",
             headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)},
         )
@@ -68,9 +66,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until = now + LOCKOUT
                 user.failed_logins = 0
-        raise Problem(
-            401,
-            "invalid-credentials",
+        raise InvalidCredentials(
             "wrong email or password",
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,10 +65,14 @@ class ProblemDetails(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(
-        description="A stable identifier of the kind of problem; branch on this.",
+        description="A stable identifier of the kind of problem; branch on this. The "
+        "document's x-problem-types lists every type with its status and title.",
         examples=["/problems/unknown-feature"],
     )
-    title: str = Field(description="The HTTP status in words.", examples=["Unprocessable content"])
+    title: str = Field(
+        description="A short summary of the problem type (the same for every problem of a type).",
+        examples=["Invalid group expression"],
+    )
     status: int = Field(examples=[422])
     detail: str = Field(
         description="What went wrong, for people.",
@@ -89,56 +93,175 @@ class ProblemDetails(BaseModel):
 
 
 class Problem(Exception):  # noqa: N818 (it is the RFC's name for it)
-    """An error answered as a problem details document.
+    """An error answered as RFC 9457 problem details.
 
-    ``slug`` becomes the stable ``type`` URI; ``extra`` members are added to the document
-    (for example ``errors`` with positions, or ``remaining`` quota).
+    Each kind of problem is a subclass that states, once, its HTTP ``status``, its ``slug`` (the
+    stable type URI ``/problems/<slug>``) and its ``title``; it is raised with a ``detail`` for
+    people and any ``extra`` members of the document (``errors`` with positions, ``quota``).
+    Every subclass is listed in ``Problem.types`` and in the OpenAPI document.
     """
 
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal server error"
+    types: ClassVar[dict[str, type[Problem]]] = {}
+    """Every problem type, by slug."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "slug" in cls.__dict__:
+            known = Problem.types.setdefault(cls.slug, cls)
+            if known is not cls:
+                raise TypeError(f"{known.__name__} and {cls.__name__} are both {cls.slug!r}")
+
     def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
+        self, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
     ) -> None:
         super().__init__(detail)
-        self.status = status
-        self.slug = slug
         self.detail = detail
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
         self.extra = extra
 
+    @classmethod
+    def type_uri(cls) -> str:
+        """The problem type's stable identifier."""
+        return PROBLEM_TYPE_BASE + cls.slug
 
-def problem_response(
-    request: Request,
-    status: int,
-    slug: str,
-    detail: str,
-    headers: Mapping[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    """A problem details response for ``request``."""
+    @staticmethod
+    def of_type(slug: str) -> type[Problem]:
+        """The problem type called ``slug``; KeyError for an unknown one."""
+        return Problem.types[slug]
+
+
+def problem_response(request: Request | None, problem: Problem, path: str = "") -> JSONResponse:
+    """The problem details response of ``problem`` for ``request``."""
     body = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
+        "type": problem.type_uri(),
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path if request is not None else path,
+        **problem.extra,
     }
-    request_id = getattr(request.state, "request_id", None)
+    request_id = getattr(request.state, "request_id", None) if request is not None else None
     if request_id:
         body["request_id"] = request_id
     return JSONResponse(
-        body, status_code=status, headers=headers, media_type="application/problem+json"
+        body,
+        status_code=problem.status,
+        headers=problem.headers or None,
+        media_type="application/problem+json",
     )
 
 
-def _slug_for(status: int) -> str:
-    return TITLES.get(status, "error").lower().replace(" ", "-")
+# --------------------------------------------------------------------------- generic problems
+
+
+class BadRequest(Problem):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class NotAuthenticated(Problem):
+    status, slug, title = 401, "not-authenticated", "Not authenticated"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(Problem):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+class ContentTooLarge(Problem):
+    status, slug, title = 413, "content-too-large", "Request body too large"
+
+
+class FileTooLarge(Problem):
+    status, slug, title = 413, "file-too-large", "File too large"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class EmptyFile(Problem):
+    status, slug, title = 422, "empty-file", "Empty file"
+
+
+class ValidationFailed(Problem):
+    status, slug, title = 422, "validation-error", "Invalid request"
+
+
+class RateLimited(Problem):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class InternalError(Problem):
+    status, slug, title = 500, "internal-error", "Internal server error"
+
+
+class ArtifactMissing(Problem):
+    status, slug, title = 500, "artifact-missing", "Stored file missing"
+
+
+class EvaluationUnavailable(Problem):
+    status, slug, title = 503, "evaluation-unavailable", "Could not check the pair now"
+
+
+class StorageUnavailable(Problem):
+    status, slug, title = 503, "storage-unavailable", "File storage unavailable"
+
+
+class DatabaseUnavailable(Problem):
+    status, slug, title = 503, "database-unavailable", "Database unavailable"
+
+
+class StorageFull(Problem):
+    status, slug, title = 507, "storage-full", "File storage full"
+
+
+class HttpError(Problem):
+    """Any other HTTP error the framework raises (its status is the instance's own)."""
+
+    status, slug, title = 400, "http-error", "HTTP error"
+
+    def __init__(self, status: int, detail: str, headers: Mapping[str, str] | None) -> None:
+        super().__init__(detail, headers=headers)
+        self.status = status  # type: ignore[misc]
+
+
+# The engine's errors (``bounty_engine.errors``), by code: a 422 naming the field and position.
+
+
+class EngineFailure(Problem):
+    status, slug, title = 422, "engine-error", "Could not process the input"
+
+
+class InvalidData(Problem):
+    status, slug, title = 422, "invalid-data", "Invalid data"
+
+
+class InvalidExpression(Problem):
+    status, slug, title = 422, "invalid-expression", "Invalid group expression"
+
+
+class InvalidModel(Problem):
+    status, slug, title = 422, "invalid-model", "Invalid model"
+
+
+class InvalidPredictions(Problem):
+    status, slug, title = 422, "invalid-predictions", "Invalid predictions"
+
+
+_BY_STATUS: dict[int, type[Problem]] = {
+    cls.status: cls for cls in (BadRequest, NotAuthenticated, Forbidden, NotFound, MethodNotAllowed)
+}
+_BY_STATUS.update({413: ContentTooLarge, 415: UnsupportedMediaType, 429: RateLimited})
 
 
 def engine_problem(exc: EngineError, *, field: str | None = None) -> Problem:
@@ -150,16 +273,20 @@ def engine_problem(exc: EngineError, *, field: str | None = None) -> Problem:
         value = getattr(exc, attr, None)
         if value is not None:
             error[attr] = value
-    return Problem(422, exc.code.replace("_", "-"), str(exc), errors=[error])
+    return engine_problem_type(exc.code)(str(exc), errors=[error])
 
 
-def evaluation_unavailable(cause: str) -> Problem:
+def engine_problem_type(code: str, default: type[Problem] = EngineFailure) -> type[Problem]:
+    """The 422 problem type of an engine error code (``invalid_model``: ``InvalidModel``)."""
+    kind = Problem.types.get(code.replace("_", "-"), default)
+    return kind if kind.status == 422 else default
+
+
+def evaluation_unavailable(cause: str) -> EvaluationUnavailable:
     """503 ``evaluation-unavailable``: the machine could not run a pair's check (it failed to
     start or was killed for the machine's sake: the platform's fault, not the pair's); nothing
     was stored, and the client should try again, with the same ``Idempotency-Key``."""
-    return Problem(
-        503,
-        "evaluation-unavailable",
+    return EvaluationUnavailable(
         f"the server could not check the pair right now ({cause}); nothing was stored and no "
         "quota was used, try again later",
         headers={"Retry-After": str(EVALUATION_RETRY_SECONDS)},
@@ -186,9 +313,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.slug, exc.detail, exc.headers or None, **exc.extra
-        )
+        return problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -196,34 +321,37 @@ def install_error_handlers(app: FastAPI) -> None:
             {"location": list(err.get("loc", ())), "message": err.get("msg", "")}
             for err in exc.errors()
         ]
-        return problem_response(
-            request, 422, "validation-error", validation_detail(errors), errors=errors
-        )
+        return problem_response(request, ValidationFailed(validation_detail(errors), errors=errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
-        return problem_response(
-            request, exc.status_code, _slug_for(exc.status_code), detail, exc.headers
+        kind = _BY_STATUS.get(exc.status_code)
+        problem = (
+            kind(detail, headers=exc.headers)
+            if kind is not None
+            else HttpError(exc.status_code, detail, exc.headers)
         )
+        return problem_response(request, problem)
 
     @app.exception_handler(StorageError)
     async def _storage(request: Request, exc: StorageError) -> JSONResponse:
         log.error("storage failure on %s: %s", request.url.path, exc)
+        retry = {"Retry-After": str(STORAGE_RETRY_SECONDS)}
         if exc.full:
             return problem_response(
                 request,
-                507,
-                "storage-full",
-                "the server has no space left for files; nothing was stored, try again later",
-                {"Retry-After": str(STORAGE_RETRY_SECONDS)},
+                StorageFull(
+                    "the server has no space left for files; nothing was stored, try again later",
+                    headers=retry,
+                ),
             )
         return problem_response(
             request,
-            503,
-            "storage-unavailable",
-            "the server cannot store files right now; nothing was stored, try again later",
-            {"Retry-After": str(STORAGE_RETRY_SECONDS)},
+            StorageUnavailable(
+                "the server cannot store files right now; nothing was stored, try again later",
+                headers=retry,
+            ),
         )
 
     @app.exception_handler(OperationalError)
@@ -235,10 +363,10 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
         return problem_response(
             request,
-            503,
-            "database-unavailable",
-            "the database is unavailable for a moment; nothing was changed, try again",
-            {"Retry-After": str(DATABASE_RETRY_SECONDS)},
+            DatabaseUnavailable(
+                "the database is unavailable for a moment; nothing was changed, try again",
+                headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+            ),
         )
 
     @app.exception_handler(Exception)
@@ -247,7 +375,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error (request %s) on %s", request_id, request.url.path)
         return problem_response(
             request,
-            500,
-            "internal-error",
-            f"an unexpected error occurred; quote request id {request_id} when reporting it",
+            InternalError(
+                f"an unexpected error occurred; quote request id {request_id} when reporting it"
+            ),
         )

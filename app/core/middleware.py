@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import ContentTooLarge
+
 
 class _ResponseHeadersMiddleware:
     """Add the headers ``headers_for(scope)`` gives to every HTTP response (those the app
@@ -116,9 +118,9 @@ class BodySizeLimitMiddleware:
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
-                "type": "/problems/content-too-large",
-                "title": "Content too large",
-                "status": 413,
+                "type": ContentTooLarge.type_uri(),
+                "title": ContentTooLarge.title,
+                "status": ContentTooLarge.status,
                 "detail": f"the request body is larger than the limit of {limit} bytes",
                 "instance": scope.get("path", ""),
             }
@@ -126,7 +128,7 @@ class BodySizeLimitMiddleware:
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": ContentTooLarge.status,
                 "headers": [
                     (b"content-type", b"application/problem+json"),
                     (b"content-length", str(len(body)).encode()),

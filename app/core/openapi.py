@@ -1,6 +1,7 @@
 """The OpenAPI document, written for client generators as well as for people.
 
-- Every error response is documented as problem details.
+- Every error response is documented as problem details, and every problem type (its type URI,
+  status and title) is listed in the document's ``x-problem-types``.
 - Uploads are ``type: string, format: binary``: the form generators (openapi-python-client,
   openapi-generator) turn into a file parameter. FastAPI writes OpenAPI 3.1's
   ``contentMediaType`` instead, which they read as a plain string.
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.core.errors import TITLES, ProblemDetails
+from app.core.errors import TITLES, Problem, ProblemDetails
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
@@ -25,6 +26,15 @@ _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route for the error statuses it may answer."""
     return {code: {"description": TITLES.get(code, "Error")} for code in codes}
+
+
+def problem_types() -> list[dict[str, Any]]:
+    """Every problem type the API answers with (``Problem.types``): its type URI, status and
+    title, for the document's ``x-problem-types``."""
+    return [
+        {"type": kind.type_uri(), "status": kind.status, "title": kind.title}
+        for _, kind in sorted(Problem.types.items())
+    ]
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -57,6 +67,7 @@ def install_openapi(app: FastAPI) -> None:
                 if operation["operationId"] in seen:
                     raise RuntimeError(f"two operations are named {operation['operationId']}")
                 seen.add(operation["operationId"])
+        document["x-problem-types"] = problem_types()
         app.openapi_schema = document
         return document
 

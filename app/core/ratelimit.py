@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from app.core.errors import Problem
+from app.core.errors import RateLimited
 
 MAX_KEYS = 50_000
 """Most distinct (action, client) keys remembered; the least recently seen are dropped."""
@@ -62,9 +62,7 @@ def rate_limit(action: str, setting: str) -> Callable[[Request], None]:
         limiter: RateLimiter = request.app.state.rate_limiter
         wait = limiter.hit((action, client_address(request)), count, window)
         if wait is not None:
-            raise Problem(
-                429,
-                "rate-limited",
+            raise RateLimited(
                 f"too many {action} requests from this address; try again in {math.ceil(wait)} s",
                 headers={"Retry-After": str(math.ceil(wait))},
             )

@@ -16,7 +16,7 @@ from typing import Final
 
 from fastapi import UploadFile
 
-from app.core.errors import Problem
+from app.core.errors import EmptyFile, FileTooLarge
 from app.core.storage import StorageError
 
 CHUNK: Final = 1024 * 1024
@@ -40,9 +40,7 @@ def spool(upload: UploadFile, path: Path, *, field: str, limit: int) -> Path:
             while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise Problem(
-                        413,
-                        "file-too-large",
+                    raise FileTooLarge(
                         f"the {field} file is larger than the limit of {limit} bytes",
                         errors=[{"field": field, "message": "file too large"}],
                     )
@@ -50,9 +48,7 @@ def spool(upload: UploadFile, path: Path, *, field: str, limit: int) -> Path:
     except OSError as exc:
         raise StorageError.from_os_error("the upload to scratch space", exc) from exc
     if size == 0:
-        raise Problem(
-            422,
-            "empty-file",
+        raise EmptyFile(
             f"the {field} file is empty",
             errors=[{"field": field, "message": "empty file"}],
         )

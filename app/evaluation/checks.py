@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from app.core.errors import Problem, engine_problem, evaluation_unavailable
+from app.core.errors import (
+    InvalidModel,
+    engine_problem,
+    engine_problem_type,
+    evaluation_unavailable,
+)
 from app.core.settings import Settings
 from app.evaluation.sandbox import (
     Limits,
@@ -94,12 +99,9 @@ def check_pair(
             _run_check(pair, schema, features, len(sample), limits)
         except SandboxError as exc:
             message = str(exc)
-            raise Problem(
-                422,
-                exc.code.replace("_", "-"),
-                message,
-                errors=[{"field": exc.field, "message": message}],
-            ) from exc
+            # The child reports the engine's error code (invalid-model, invalid-predictions, ...).
+            kind = engine_problem_type(exc.code, default=InvalidModel)
+            raise kind(message, errors=[{"field": exc.field, "message": message}]) from exc
     return CheckedPair(columns, model_format)
 
 

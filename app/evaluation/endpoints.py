@@ -24,7 +24,7 @@ from app.core.deps import (
     SubmissionId,
     writes_late,
 )
-from app.core.errors import Problem
+from app.core.errors import UnsupportedMediaType
 from app.core.notify import about_submission
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
@@ -35,8 +35,10 @@ from app.evaluation.replay import mark_disqualified, replay_round
 from app.rounds.access import get_round, is_organizer_of, touch
 from app.rounds.engine_view import round_schema
 from app.rounds.models import Round, RoundStatus
+from app.rounds.problems import RoundNotOpen, RoundOrganizerOnly
 from app.submissions import service
 from app.submissions.models import Submission, SubmissionStatus
+from app.submissions.problems import AlreadyDisqualified, GroupRequired, NotHeld
 from app.submissions.schemas import (
     DisqualifiedOut,
     DisqualifyIn,
@@ -55,7 +57,7 @@ def require_multipart(request: Request) -> None:
     """415 unless the body is multipart/form-data."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise Problem(415, "unsupported-media-type", "send the submission as multipart/form-data")
+        raise UnsupportedMediaType("send the submission as multipart/form-data")
 
 
 @router.post(
@@ -119,13 +121,9 @@ def submit(
         if existing is not None:
             return _accepted(session, response, existing, round_, team)
     if round_.status != RoundStatus.OPEN:
-        raise Problem(
-            409, "round-not-open", f"the round is {round_.status}; it takes no submissions"
-        )
+        raise RoundNotOpen(f"the round is {round_.status}; it takes no submissions")
     if (group_expression is None) == (group_model is None):
-        raise Problem(
-            422,
-            "group-required",
+        raise GroupRequired(
             "give exactly one of group_expression or group_model",
             errors=[{"field": "group_expression", "message": "exactly one group is required"}],
         )
@@ -157,9 +155,7 @@ def submit(
     begin_write(session)
     session.refresh(round_)
     if round_.status != RoundStatus.OPEN:
-        raise Problem(
-            409, "round-not-open", f"the round is {round_.status}; it takes no submissions"
-        )
+        raise RoundNotOpen(f"the round is {round_.status}; it takes no submissions")
     service.require_quota(service.quota(session, round_, team))
     sub = Submission(
         round_id=round_.id,
@@ -219,7 +215,7 @@ def disqualify(
     leaderboard change accordingly. The action is audited."""
     sub, round_ = _locked_for_organizer(session, user, submission_id, "disqualify")
     if sub.disqualified_at is not None:
-        raise Problem(409, "already-disqualified", "the submission is already disqualified")
+        raise AlreadyDisqualified("the submission is already disqualified")
     sub.disqualified_at = utcnow()
     sub.disqualified_reason = body.reason
     touch(session, round_.id)
@@ -261,9 +257,7 @@ def release(
     order and later verdicts, the model versions and the leaderboard follow. Audited."""
     sub, round_ = _locked_for_organizer(session, user, submission_id, "release")
     if sub.reason != "held_for_review" or sub.released_at is not None:
-        raise Problem(
-            409, "not-held", "only a pair held for review, and not yet released, can be released"
-        )
+        raise NotHeld("only a pair held for review, and not yet released, can be released")
     sub.released_at = utcnow()
     touch(session, round_.id)
     replay = _replayed(session, store, request, round_)
@@ -285,7 +279,7 @@ def _locked_for_organizer(
     of the lock: a verdict may have landed meanwhile."""
     sub, round_ = visible_submission(session, user, submission_id)
     if not is_organizer_of(round_, user):
-        raise Problem(403, "round-organizer-only", f"only the round's organizer may {action}")
+        raise RoundOrganizerOnly(f"only the round's organizer may {action}")
     round_ = get_round(session, round_.slug, for_update=True)
     session.refresh(sub)
     return sub, round_

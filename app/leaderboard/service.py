@@ -21,10 +21,12 @@ from app.core.audit import AuditEvent
 from app.core.db import utcnow
 from app.core.errors import Problem
 from app.core.storage import ArtifactStore
+from app.leaderboard.problems import ModelIncomplete
 from app.rounds.access import is_organizer_of, model_versions, visible_round
 from app.rounds.disclosure import disclosure_for, holdout_mean
 from app.rounds.engine_view import round_schema
 from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
+from app.rounds.problems import NoBaseModel
 from app.submissions.disclosure import holdout_stats
 from app.submissions.models import Submission
 from app.submissions.schemas import SplitStatsOut
@@ -318,7 +320,7 @@ def current_model(
     round has no base model or a version lost its submission.
     """
     if round.base_model_sha is None:
-        raise Problem(409, "no-base-model", "the round has no base model to export")
+        raise NoBaseModel("the round has no base model to export")
     loaded: dict[str, LoadedModel] = {}
 
     def model(sha: str) -> LoadedModel:
@@ -346,9 +348,7 @@ def current_model(
 
 
 def _broken(version: int) -> Problem:
-    return Problem(
-        409, "model-incomplete", f"version {version} of the model cannot be rebuilt from storage"
-    )
+    return ModelIncomplete(f"version {version} of the model cannot be rebuilt from storage")
 
 
 def _group(sub: Submission, schema: FeatureSchema, model: Callable[[str], LoadedModel]) -> Group:

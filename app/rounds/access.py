@@ -7,8 +7,8 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role, User
-from app.core.errors import Problem
 from app.rounds.models import ModelVersion, Round, RoundStatus
+from app.rounds.problems import InvalidRoundStatus, NotRoundOrganizer, RoundNotFound
 
 
 def get_round(session: Session, slug: str, *, for_update: bool = False) -> Round:
@@ -19,7 +19,7 @@ def get_round(session: Session, slug: str, *, for_update: bool = False) -> Round
         query = query.with_for_update().execution_options(populate_existing=True)
     found = session.scalar(query)
     if found is None:
-        raise Problem(404, "round-not-found", f"there is no round {slug!r}")
+        raise RoundNotFound(f"there is no round {slug!r}")
     return found
 
 
@@ -37,14 +37,14 @@ def is_organizer_of(round: Round, user: User | None) -> bool:
 def require_organizer_of(round: Round, user: User | None) -> None:
     """403 unless ``user`` is the round's organizer."""
     if not is_organizer_of(round, user):
-        raise Problem(403, "not-round-organizer", "only the organizer of this round may do this")
+        raise NotRoundOrganizer("only the organizer of this round may do this")
 
 
 def visible_round(session: Session, slug: str, user: User | None) -> Round:
     """The round if ``user`` may see it: drafts only to their organizer (404 to anyone else)."""
     found = get_round(session, slug)
     if found.status == RoundStatus.DRAFT and not is_organizer_of(found, user):
-        raise Problem(404, "round-not-found", f"there is no round {slug!r}")
+        raise RoundNotFound(f"there is no round {slug!r}")
     return found
 
 
@@ -89,9 +89,7 @@ def require_status(round: Round, allowed: tuple[RoundStatus, ...], action: str) 
     """409 unless the round's status is one of ``allowed``."""
     if round.status not in allowed:
         wanted = " or ".join(status.value for status in allowed)
-        raise Problem(
-            409,
-            "invalid-round-status",
+        raise InvalidRoundStatus(
             f"cannot {action}: the round is {round.status}, and this needs it to be {wanted}",
             round_status=str(round.status),
         )

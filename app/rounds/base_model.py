@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core import audit
-from app.core.errors import Problem
 from app.core.storage import ArtifactStore
 from app.rounds.access import require_draft
 from app.rounds.engine_view import engine_errors, load_split, round_schema
 from app.rounds.models import Round
+from app.rounds.problems import NoBaseModel
 from bounty_engine.baseline import train_default_model
 from bounty_engine.data import prepare_features
 from bounty_engine.models import LoadedModel, dump_sklearn_model, load_model
@@ -91,9 +91,7 @@ def clear_base_model(round: Round) -> None:
 
 def load_base_model(store: ArtifactStore, round: Round, schema: FeatureSchema) -> LoadedModel:
     if round.base_model_sha is None:
-        raise Problem(
-            409, "no-base-model", "the round has no base model; upload one or train the default"
-        )
+        raise NoBaseModel("the round has no base model; upload one or train the default")
     with engine_errors():
         return load_model(
             store.read_bytes(round.base_model_sha), feature_names=schema.feature_names

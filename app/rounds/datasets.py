@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core import audit
-from app.core.errors import Problem, engine_problem
+from app.core.errors import engine_problem
 from app.core.storage import ArtifactStore
 from app.rounds.access import require_draft
 from app.rounds.base_model import clear_base_model
 from app.rounds.engine_view import SPLITS, engine_errors, load_split, round_loss, round_schema
 from app.rounds.models import Round
+from app.rounds.problems import LossTaskMismatch
 from bounty_engine.data import infer_schema, read_table, split_frame
 from bounty_engine.errors import DataError
 from bounty_engine.schema import FeatureSchema, Task
@@ -58,9 +59,7 @@ def schema_for_task(frame: pd.DataFrame, label: str, task: Task) -> FeatureSchem
                 return infer_schema(frame, label, task=task)
             except DataError:
                 pass
-    raise Problem(
-        422,
-        "loss-task-mismatch",
+    raise LossTaskMismatch(
         f"the label column {label!r} is a {schema.label.task.value} target, but the round's "
         f"loss needs a {task.value} target; choose another label, or change the loss "
         "(zero_one for classification; squared or absolute for regression)",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import BearerToken, OptionalUser, Organizer, resolve_user
 from app.auth.models import User
 from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
-from app.core.errors import Problem
+from app.core.errors import ArtifactMissing
 from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
 from app.core.storage import ArtifactStore
@@ -23,6 +23,7 @@ from app.core.uploads import CHUNK, safe_name, spool
 from app.rounds import access, base_model, datasets, engine_view, service
 from app.rounds.answers import cached_answer
 from app.rounds.models import Round
+from app.rounds.problems import DatasetFiles, NoDataset, NoPredictions
 from app.rounds.schemas import (
     BaseModelOut,
     DatasetOut,
@@ -183,9 +184,7 @@ def upload_dataset(
             datasets.import_splits(session, store, found, user, paths=paths, label=label)
         else:
             sent = (["file"] if file is not None else []) + given
-            raise Problem(
-                422,
-                "dataset-files",
+            raise DatasetFiles(
                 "upload either one table as `file`, or three tables as `train`, `holdout` and "
                 f"`test`; got {', '.join(sent) or 'no file'}",
             )
@@ -287,9 +286,9 @@ def get_schema(slug: RoundSlug, session: SessionDep, user: OptionalUser) -> Feat
 def _train_sha(session: Session, slug: str, user: User | None, store: ArtifactStore) -> str:
     found = access.visible_round(session, slug, user)
     if found.train_sha is None:
-        raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
+        raise NoDataset("the round has no dataset yet; upload one first")
     if not store.exists(found.train_sha):
-        raise Problem(500, "artifact-missing", "the training split is missing from the store")
+        raise ArtifactMissing("the training split is missing from the store")
     return found.train_sha
 
 
@@ -374,9 +373,7 @@ def download_train_predictions(
     found = access.visible_round(session, slug, user)
     head = access.head_model_version(session, found)
     if head is None or head.train_predictions_sha is None:
-        raise Problem(
-            409, "no-predictions", "the round's model has no train predictions yet: open it first"
-        )
+        raise NoPredictions("the round's model has no train predictions yet: open it first")
     sha = head.train_predictions_sha
     body = train_predictions_parquet(store, sha, engine_view.round_schema(found).label)
     return Response(

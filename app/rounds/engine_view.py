@@ -11,9 +11,10 @@ from typing import Final, Literal
 
 import pandas as pd
 
-from app.core.errors import Problem, engine_problem
+from app.core.errors import engine_problem
 from app.core.storage import ArtifactStore
 from app.rounds.models import Round
+from app.rounds.problems import NoDataset
 from bounty_engine.data import read_table
 from bounty_engine.errors import EngineError
 from bounty_engine.losses import Loss, LossKind
@@ -47,7 +48,7 @@ def round_loss(round: Round) -> Loss:
 def round_schema(round: Round) -> FeatureSchema:
     """The round's feature schema; 409 if no dataset has been uploaded."""
     if round.feature_schema is None:
-        raise Problem(409, "no-dataset", "the round has no dataset yet; upload one first")
+        raise NoDataset("the round has no dataset yet; upload one first")
     return FeatureSchema.model_validate(round.feature_schema)
 
 
@@ -60,7 +61,7 @@ def load_split(store: ArtifactStore, round: Round, name: str) -> pd.DataFrame:
         raise ValueError(f"unknown split {name!r}")
     sha: str | None = getattr(round, f"{name}_sha")
     if sha is None or getattr(round, f"n_{name}") == 0:
-        raise Problem(409, "no-dataset", f"the round has no {name} split")
+        raise NoDataset(f"the round has no {name} split")
     with store.local_copy(sha) as path:
         return read_table(path, format="parquet")
 

@@ -17,13 +17,20 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.core import audit
 from app.core.db import utcnow
-from app.core.errors import Problem
 from app.core.storage import ArtifactStore
 from app.rounds.access import require_draft, require_status
 from app.rounds.base_model import load_base_model
 from app.rounds.datasets import refit_schema_to_loss
 from app.rounds.engine_view import engine_errors, load_split, round_rules, round_schema
 from app.rounds.models import ModelVersion, Round, RoundStatus
+from app.rounds.problems import (
+    InvalidRoundStatus,
+    InvalidSettings,
+    RoundClosed,
+    RulesLocked,
+    SchedulePassed,
+    SlugTaken,
+)
 from app.rounds.schemas import (
     RULE_FIELDS,
     RoundCreate,
@@ -60,7 +67,7 @@ def _free_slug(session: Session, base: str) -> str:
 def create_round(session: Session, user: User, body: RoundCreate) -> Round:
     """A new draft round organized by ``user``; 409 if the requested slug is taken."""
     if body.slug is not None and session.scalar(select(Round.id).where(Round.slug == body.slug)):
-        raise Problem(409, "slug-taken", f"the slug {body.slug!r} is already used by a round")
+        raise SlugTaken(f"the slug {body.slug!r} is already used by a round")
     settings = body.model_dump(exclude={"slug", "loss"})
     new = Round(
         slug=body.slug or _free_slug(session, slugify(body.title)),
@@ -73,7 +80,7 @@ def create_round(session: Session, user: User, body: RoundCreate) -> Round:
         with session.begin_nested():
             session.add(new)
     except IntegrityError as exc:
-        raise Problem(409, "slug-taken", f"the slug {new.slug!r} was just taken; retry") from exc
+        raise SlugTaken(f"the slug {new.slug!r} was just taken; retry") from exc
     audit.record(session, "round.created", round_id=new.id, actor_id=user.id, slug=new.slug)
     return new
 
@@ -84,12 +91,10 @@ def update_round(
     """Apply ``body``: rules only in draft, anything only before the round is closed."""
     changes = body.changes()
     if round.status == RoundStatus.CLOSED:
-        raise Problem(409, "round-closed", "the round is closed; it can no longer change")
+        raise RoundClosed("the round is closed; it can no longer change")
     locked = sorted(RULE_FIELDS & changes.keys())
     if locked and round.status != RoundStatus.DRAFT:
-        raise Problem(
-            409,
-            "rules-locked",
+        raise RulesLocked(
             f"the rules ({', '.join(locked)}) can only change while the round is a draft; "
             f"it is {round.status}",
         )
@@ -120,7 +125,7 @@ def _check_settings(round: Round, changes: Mapping[str, Any]) -> None:
         )
         check_schedule(merged("opens_at", round.opens_at), merged("closes_at", round.closes_at))
     except ValueError as exc:
-        raise Problem(422, "invalid-settings", str(exc)) from exc
+        raise InvalidSettings(str(exc)) from exc
 
 
 def base_version(store: ArtifactStore, round_id: int, evaluator: BountyEvaluator) -> ModelVersion:
@@ -145,7 +150,7 @@ def open_round(session: Session, store: ArtifactStore, round: Round, user: User)
     base = load_base_model(store, round, schema)
     now = utcnow()
     if round.closes_at is not None and round.closes_at <= now:
-        raise Problem(409, "schedule-passed", "closes_at is in the past; move it first")
+        raise SchedulePassed("closes_at is in the past; move it first")
     splits = {
         name: load_split(store, round, name)
         for name in ("holdout", "train", "test")
@@ -159,7 +164,7 @@ def open_round(session: Session, store: ArtifactStore, round: Round, user: User)
         with session.begin_nested():
             session.add(version)
     except IntegrityError as exc:
-        raise Problem(409, "invalid-round-status", "the round was opened meanwhile") from exc
+        raise InvalidRoundStatus("the round was opened meanwhile") from exc
     round.status = RoundStatus.OPEN
     round.head_version = 0
     if round.opens_at is None or round.opens_at > now:

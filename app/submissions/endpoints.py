@@ -28,7 +28,7 @@ from app.core.deps import (
     read_in_thread,
     run_read,
 )
-from app.core.errors import Problem
+from app.core.errors import NotAuthenticated
 from app.core.notify import Notifier, about_submission
 from app.core.openapi import problems
 from app.core.settings import Settings
@@ -36,6 +36,7 @@ from app.rounds.access import get_round, is_organizer_of, visible_round
 from app.rounds.models import Round
 from app.submissions import service
 from app.submissions.models import Submission, SubmissionStatus
+from app.submissions.problems import SubmissionNotFound
 from app.submissions.schemas import (
     ExpressionCheckOut,
     ExpressionIn,
@@ -96,9 +97,7 @@ def _signed_in(session: Session, token: str | None, settings: Settings) -> User:
     """The caller of a read done in ``read_in_thread`` (as ``CurrentUser`` would be)."""
     user = resolve_user(session, token, settings)
     if user is None:
-        raise Problem(
-            401, "not-authenticated", "sign in first", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise NotAuthenticated("sign in first", headers={"WWW-Authenticate": "Bearer"})
     return user
 
 
@@ -184,7 +183,7 @@ async def submission_events(
             sub = s.get(Submission, submission_id)
             round_ = s.get(Round, sub.round_id) if sub else None
             if sub is None or round_ is None:
-                raise Problem(404, "submission-not-found", "no such submission")
+                raise SubmissionNotFound("no such submission")
             return to_out(sub, round_, organizer=organizer)
 
     def changed(last: str | None) -> SubmissionOut | None:

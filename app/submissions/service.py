@@ -14,11 +14,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.db import utcnow
-from app.core.errors import Problem, ProblemError, engine_problem
+from app.core.errors import ProblemError, engine_problem
 from app.core.storage import ArtifactStore
 from app.rounds.engine_view import round_schema
 from app.rounds.models import Round
+from app.rounds.problems import RoundHasNoData
 from app.submissions.models import Submission
+from app.submissions.problems import QuotaExceeded
 from app.submissions.schemas import ExpressionCheckOut, QuotaOut
 from app.teams.models import Team
 from bounty_engine.data import prepare_features
@@ -67,9 +69,7 @@ def require_quota(current: QuotaOut) -> None:
     """429 with the reset time when the team has no submissions left today."""
     if current.remaining <= 0:
         retry = max(1, int((current.resets_at - utcnow()).total_seconds()))
-        raise Problem(
-            429,
-            "quota-exceeded",
+        raise QuotaExceeded(
             f"the team has used all {current.limit} submissions for today; "
             f"the quota resets at {current.resets_at.isoformat()}",
             headers={"Retry-After": str(retry)},
@@ -97,7 +97,7 @@ def _train_split(store: ArtifactStore, train_sha: str) -> pd.DataFrame:
 
 def _train_of(store: ArtifactStore, round_: Round) -> pd.DataFrame:
     if round_.train_sha is None:
-        raise Problem(409, "round-has-no-data", "the round has no data yet")
+        raise RoundHasNoData("the round has no data yet")
     return _train_split(store, round_.train_sha)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.core.errors import Problem
 from app.rounds.access import is_organizer_of
 from app.rounds.models import Round
 from app.submissions.disclosure import verdict_for
 from app.submissions.models import Submission
+from app.submissions.problems import SubmissionNotFound
 from app.submissions.schemas import SubmissionOut
 from app.teams.service import team_of
 
@@ -41,9 +41,9 @@ def visible_submission(
     sub = session.get(Submission, submission_id)
     round_ = session.get(Round, sub.round_id) if sub is not None else None
     if sub is None or round_ is None:
-        raise Problem(404, "submission-not-found", "no such submission")
+        raise SubmissionNotFound("no such submission")
     if not is_organizer_of(round_, user):
         team = team_of(session, user.id, round_.id)
         if team is None or team.id != sub.team_id:
-            raise Problem(404, "submission-not-found", "no such submission")
+            raise SubmissionNotFound("no such submission")
     return sub, round_

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser, OptionalUser
 from app.core.deps import RoundSlug, SessionDep, TeamId
-from app.core.errors import Problem
 from app.core.openapi import problems
 from app.rounds.access import visible_round
 from app.rounds.models import Round
 from app.teams import service
 from app.teams.models import Team
+from app.teams.problems import NoTeam
 from app.teams.schemas import (
     JoinTeam,
     MemberAdminOut,
@@ -96,7 +96,7 @@ def my_team(slug: RoundSlug, user: CurrentUser, session: SessionDep) -> MyTeamOu
     round_ = visible_round(session, slug, user)
     team = service.team_of(session, user.id, round_.id)
     if team is None:
-        raise Problem(404, "no-team", "you are not in a team of this round")
+        raise NoTeam("you are not in a team of this round")
     return _my_team(session, team, round_)
 
 

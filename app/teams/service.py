@@ -20,19 +20,32 @@ from app.core.audit import record
 from app.core.errors import Problem
 from app.rounds.access import is_organizer_of, touch
 from app.rounds.models import Round, RoundStatus
+from app.rounds.problems import RoundClosed, RoundOrganizerOnly
 from app.submissions.models import Submission
 from app.teams.models import Team, TeamMember
 from app.teams.names import normalize_team_name, team_name_key
+from app.teams.problems import (
+    AlreadyInTeam,
+    InvalidTeamName,
+    InviteCodeNotFound,
+    NotATeamMember,
+    OrganizerCannotEnter,
+    TeamFull,
+    TeamHasSubmissions,
+    TeamNameTaken,
+    TeamNotFound,
+    TeamRequired,
+)
 
 INVITE_CODE_BYTES = 8  # 11 url-safe characters, 64 bits
 
 
 def _invite_not_found() -> Problem:
-    return Problem(404, "invite-code-not-found", "no team has this invite code")
+    return InviteCodeNotFound("no team has this invite code")
 
 
 def _already_in_team() -> Problem:
-    return Problem(409, "already-in-team", "you are already in a team of this round")
+    return AlreadyInTeam("you are already in a team of this round")
 
 
 def team_of(session: Session, user_id: int, round_id: int) -> Team | None:
@@ -48,16 +61,16 @@ def require_team(session: Session, user: User, round_: Round) -> Team:
     """The caller's team in ``round_``; 403 if they have none."""
     team = team_of(session, user.id, round_.id)
     if team is None:
-        raise Problem(403, "team-required", "join or create a team first")
+        raise TeamRequired("join or create a team first")
     return team
 
 
 def _check_can_enter(user: User, round_: Round) -> None:
     """403 for the round's own organizer, 409 once the round is closed."""
     if is_organizer_of(round_, user):
-        raise Problem(403, "organizer-cannot-enter", "organizers may not enter their own round")
+        raise OrganizerCannotEnter("organizers may not enter their own round")
     if round_.status == RoundStatus.CLOSED:
-        raise Problem(409, "round-closed", "the round is closed; teams can no longer change")
+        raise RoundClosed("the round is closed; teams can no longer change")
 
 
 def _new_invite_code(session: Session) -> str:
@@ -81,7 +94,7 @@ def _check_name_free(session: Session, round_id: int, name: str) -> None:
     """409 if the round has a team whose name matches ``name`` ignoring case and variants."""
     taken = select(Team.id).where(Team.round_id == round_id, Team.name_key == team_name_key(name))
     if session.scalar(taken) is not None:
-        raise Problem(409, "team-name-taken", "a team of this round already has this name")
+        raise TeamNameTaken("a team of this round already has this name")
 
 
 def create_team(session: Session, user: User, round_: Round, name: str) -> Team:
@@ -90,13 +103,13 @@ def create_team(session: Session, user: User, round_: Round, name: str) -> Team:
     try:
         name = normalize_team_name(name)
     except ValueError as exc:
-        raise Problem(422, "invalid-team-name", str(exc)) from exc
+        raise InvalidTeamName(str(exc)) from exc
     touch(session, round_.id)  # a new leaderboard row; also serializes team creation
     if team_of(session, user.id, round_.id) is not None:
         raise _already_in_team()
     _check_name_free(session, round_.id, name)
     team = Team(round_id=round_.id, name=name, invite_code=_new_invite_code(session))
-    _insert(session, team, Problem(409, "team-name-taken", "this team name is taken"))
+    _insert(session, team, TeamNameTaken("this team name is taken"))
     _insert(
         session,
         TeamMember(team_id=team.id, user_id=user.id, round_id=round_.id),
@@ -133,10 +146,10 @@ def join_team(session: Session, user: User, invite_code: str) -> tuple[Team, Rou
     current = team_of(session, user.id, round_.id)
     if current is not None:
         if current.id == team.id:
-            raise Problem(409, "already-in-team", "you are already a member of this team")
+            raise AlreadyInTeam("you are already a member of this team")
         raise _already_in_team()
     if _member_count(session, team.id) >= round_.max_team_size:
-        raise Problem(409, "team-full", f"the team already has {round_.max_team_size} members")
+        raise TeamFull(f"the team already has {round_.max_team_size} members")
     _insert(
         session,
         TeamMember(team_id=team.id, user_id=user.id, round_id=round_.id),
@@ -155,14 +168,12 @@ def leave_team(session: Session, user: User, team_id: int) -> None:
     team = session.scalar(select(Team).where(Team.id == team_id).with_for_update())
     membership = session.get(TeamMember, (team_id, user.id)) if team is not None else None
     if team is None or membership is None:
-        raise Problem(404, "not-a-team-member", "you are not a member of this team")
+        raise NotATeamMember("you are not a member of this team")
     round_ = session.get(Round, team.round_id)
     if round_ is not None and round_.status == RoundStatus.CLOSED:
-        raise Problem(409, "round-closed", "the round is closed; teams can no longer change")
+        raise RoundClosed("the round is closed; teams can no longer change")
     if session.scalar(select(exists().where(Submission.team_id == team_id))):
-        raise Problem(
-            409, "team-has-submissions", "members cannot leave a team that has made submissions"
-        )
+        raise TeamHasSubmissions("members cannot leave a team that has made submissions")
     session.delete(membership)
     session.flush()
     deleted = _member_count(session, team_id) == 0
@@ -205,8 +216,8 @@ def members(session: Session, team_id: int) -> Sequence[tuple[TeamMember, User]]
 def team_in_round_for_organizer(session: Session, user: User, round_: Round, team_id: int) -> Team:
     """Team ``team_id`` of ``round_``; 403 unless ``user`` organizes the round, 404 if absent."""
     if not is_organizer_of(round_, user):
-        raise Problem(403, "round-organizer-only", "only the round's organizer may see this")
+        raise RoundOrganizerOnly("only the round's organizer may see this")
     team = session.get(Team, team_id)
     if team is None or team.round_id != round_.id:
-        raise Problem(404, "team-not-found", "no such team in this round")
+        raise TeamNotFound("no such team in this round")
     return team
