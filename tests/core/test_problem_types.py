@@ -44,7 +44,7 @@ def test_each_type_states_a_client_or_server_error_and_a_title() -> None:
     for slug, kind in Problem.types.items():
         assert kind.slug == slug
         assert 400 <= kind.status < 600, kind
-        assert kind.title and kind.title[0].isupper(), kind
+        assert kind.title[:1].isupper(), kind
 
 
 def test_two_types_cannot_share_a_slug() -> None:
