@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     sandbox_memory_mb: int = 4096
     # Refuse to evaluate where the sandbox cannot take the child off the network.
     sandbox_require_no_network: bool = False
+    # Refuse to evaluate where the kernel cannot confine the child to its own files (Landlock).
+    sandbox_require_file_isolation: bool = False
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

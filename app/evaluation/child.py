@@ -16,6 +16,7 @@ import errno
 import json
 import resource
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import pandas as pd
 
 from bounty_engine.errors import EngineError
 from bounty_engine.groups import Group, ModelGroup, RuleGroup
-from bounty_engine.models import load_model
+from bounty_engine.models import LoadedModel, load_model
 from bounty_engine.models.messages import describe_exception
 from bounty_engine.round import run_pair
 from bounty_engine.schema import FeatureSchema
@@ -40,13 +41,17 @@ _LIMIT_ERRNOS = frozenset({errno.EAGAIN, errno.ENOMEM})
 _NEAR_MEMORY_LIMIT = 0.9
 
 
-def _group(job: dict[str, Any], job_dir: Path, schema: FeatureSchema) -> Group:
+Loader = Callable[[Path], LoadedModel]
+"""How the child loads a model file (the engine's safe ``load_model``)."""
+
+
+def _group(job: dict[str, Any], job_dir: Path, schema: FeatureSchema, loader: Loader) -> Group:
     if job["group"]["type"] == "rule":
         return RuleGroup.parse(job["group"]["expression"], schema)
-    return ModelGroup(load_model(job_dir / job["group"]["file"]))
+    return ModelGroup(loader(job_dir / job["group"]["file"]))
 
 
-def run(job_dir: Path) -> None:
+def run(job_dir: Path, *, loader: Loader = load_model) -> None:
     """Evaluate the job in ``job_dir``; engine errors are written as the job's error, with
     the upload field they are about (``group_model`` or ``model``), and the exhaustion of a
     shared resource as the platform's error."""
@@ -56,9 +61,9 @@ def run(job_dir: Path) -> None:
     field = "group_model"
     group: Group | None = None
     try:
-        group = _group(job, job_dir, schema)
+        group = _group(job, job_dir, schema, loader)
         field = "model"
-        model = load_model(job_dir / job["model"])
+        model = loader(job_dir / job["model"])
         arrays: dict[str, np.ndarray] = {}
         for split in job["splits"]:
             features = pd.read_parquet(job_dir / f"features-{split}.parquet")

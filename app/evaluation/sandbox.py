@@ -5,7 +5,10 @@ What is enforced here: a separate process forked from a fork server that preload
 with its parent, in a network namespace of its own with no interface up (where the machine allows
 it: as root, or with unprivileged user namespaces; ``sandbox_require_no_network`` makes it a
 must), with a scrubbed environment, CPU-time, address-space, file-size and core-dump limits, a
-wall-clock timeout, a private temporary working directory, and no labels in its inputs.
+wall-clock timeout, a private temporary working directory, and no labels in its inputs; and,
+where the kernel has Landlock, unable to read any file but its job's and the Python
+installation's, or to write outside its job directory (``app.evaluation.landlock``;
+``sandbox_require_file_isolation`` makes it a must).
 Outputs are read with ``allow_pickle=False`` and checked for shape and dtype.
 
 Whose fault a failed evaluation is
@@ -67,6 +70,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import multiprocessing
 import multiprocessing.context
 import os
@@ -82,10 +86,14 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.settings import Settings
-from app.evaluation.child import STARTED
+from app.evaluation import landlock
+from app.evaluation.child import STARTED, Loader
 from bounty_engine.decision import PairOutput
+from bounty_engine.models import load_model
 from bounty_engine.models.messages import describe_exception
 from bounty_engine.schema import FeatureSchema, Task
+
+log = logging.getLogger("bounty.sandbox")
 
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3
@@ -137,6 +145,7 @@ class Limits:
     wall_seconds: float = 120.0
     memory_mb: int = 4096
     require_no_network: bool = False
+    require_file_isolation: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -146,6 +155,7 @@ class Limits:
             settings.sandbox_wall_seconds,
             settings.sandbox_memory_mb,
             settings.sandbox_require_no_network,
+            settings.sandbox_require_file_isolation,
         )
 
 
@@ -224,9 +234,14 @@ def run_sandboxed(
     features: Mapping[str, Path],
     n_rows: Mapping[str, int],
     limits: Limits,
+    *,
+    loader: Loader = load_model,
 ) -> dict[str, PairOutput]:
     """Run g and h on each split's feature file in a sandboxed child: SandboxError if it fails
-    through the pair's fault, SandboxUnavailable if through the platform's."""
+    through the pair's fault, SandboxUnavailable if through the platform's.
+
+    ``loader`` is how the child loads a model file: always the engine's safe loaders, except in
+    the tests of the sandbox, which pass one that runs code, as a broken loader would."""
     try:
         tmp = tempfile.TemporaryDirectory(prefix="bounty-job-")
     except OSError as exc:
@@ -241,7 +256,7 @@ def run_sandboxed(
             raise SandboxUnavailable(
                 f"the job could not be written ({describe_exception(exc)})"
             ) from exc
-        _run_child(job_dir, limits)
+        _run_child(job_dir, limits, loader)
         error = job_dir / "error.json"
         if error.exists():
             found = json.loads(error.read_text())
@@ -281,6 +296,11 @@ def _context() -> multiprocessing.context.ForkServerContext:
 def warm_up() -> None:
     """Start the fork server (it imports the engine once, which takes seconds) by running an
     empty child, so that the first evaluation does not wait for it."""
+    if landlock.abi_version() < 1:
+        log.warning(
+            "this kernel has no Landlock: evaluation children are not confined to their own "
+            "files (set BOUNTY_SANDBOX_REQUIRE_FILE_ISOLATION to refuse to evaluate instead)"
+        )
     child = _context().Process(target=_nothing, daemon=True)
     child.start()
     child.join()
@@ -290,7 +310,7 @@ def _nothing() -> None:
     """The empty child of ``warm_up``."""
 
 
-def _enter_child(job_dir: str, limits: Limits) -> None:
+def _enter_child(job_dir: str, limits: Limits, loader: Loader) -> None:
     """First code of the evaluation child: confine it, then run the job."""
     os.setsid()  # its own process group, killed as a whole on timeout
     offline = _limit_child(limits)
@@ -304,19 +324,40 @@ def _enter_child(job_dir: str, limits: Limits) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     if limits.require_no_network and not offline:  # the machine's failing, not the pair's
-        message = "the evaluation cannot be cut off the network on this machine; ask the organizer"
-        error = {"message": message, "code": "sandbox", "platform": True}
-        Path(job_dir, "error.json").write_text(json.dumps(error))
+        _platform_error(job_dir, "the evaluation cannot be cut off the network on this machine")
+        return
+    isolated = _isolate_files(Path(job_dir))
+    if limits.require_file_isolation and not isolated:
+        _platform_error(job_dir, "the evaluation cannot be isolated from the machine's files here")
         return
     from app.evaluation.child import run  # noqa: PLC0415 (preloaded by the fork server)
 
-    run(Path(job_dir))
+    run(Path(job_dir), loader=loader)
 
 
-def _run_child(job_dir: Path, limits: Limits) -> None:
+def _isolate_files(job_dir: Path) -> bool:
+    """Leave the child able to read only its job's files (the features and the two models the
+    job directory links to), the Python installation and system libraries, and to write only
+    in its job directory (``app.evaluation.landlock``); returns whether the kernel could."""
+    handed = [entry.resolve() for entry in job_dir.iterdir() if entry.is_symlink()]
+    try:
+        landlock.confine(read=landlock.python_paths(), read_files=handed, write=[job_dir])
+    except landlock.LandlockUnavailable:
+        return False
+    return True
+
+
+def _platform_error(job_dir: str, message: str) -> None:
+    error = {"message": f"{message}; ask the organizer", "code": "sandbox", "platform": True}
+    Path(job_dir, "error.json").write_text(json.dumps(error))
+
+
+def _run_child(job_dir: Path, limits: Limits, loader: Loader) -> None:
     """Run the child to its end; raise if it failed (whose fault: the module's docstring)."""
     try:
-        process = _context().Process(target=_enter_child, args=(str(job_dir), limits), daemon=True)
+        process = _context().Process(
+            target=_enter_child, args=(str(job_dir), limits, loader), daemon=True
+        )
         process.start()
     except (OSError, EOFError) as exc:  # EOFError: the fork server died (its fork failed)
         raise SandboxUnavailable(
