@@ -1242,7 +1242,7 @@ class ProblemDetails(BaseModel):
     type: Annotated[
         str,
         Field(
-            description="A stable identifier of the kind of problem; branch on this.",
+            description="A stable identifier of the kind of problem; branch on this. The document's x-problem-types lists every type with its status and title.",
             examples=["/problems/unknown-feature"],
             title="Type",
         ),
@@ -1250,8 +1250,8 @@ class ProblemDetails(BaseModel):
     title: Annotated[
         str,
         Field(
-            description="The HTTP status in words.",
-            examples=["Unprocessable content"],
+            description="A short summary of the problem type (the same for every problem of a type).",
+            examples=["Invalid group expression"],
             title="Title",
         ),
     ]
