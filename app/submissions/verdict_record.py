@@ -57,8 +57,9 @@ class StoredVerdict(_Stored):
 
     stats: dict[str, StoredStats] = {}
     repairs: list[StoredRepair] = []
-    loss_before: float | None = None
-    loss_after: float | None = None
+    loss_before: dict[str, float] = {}
+    """The model's mean loss on each split before the decision, and after it."""
+    loss_after: dict[str, float] = {}
     test: StoredTest | None = None
 
     @classmethod
