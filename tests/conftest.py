@@ -44,9 +44,22 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'bounty.db'}"
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests on the database run on SQLite; those marked ``both_backends`` (where the backend
+    matters: locking, concurrent workers, constraints and triggers, the leaderboard's SQL,
+    restarts) run on PostgreSQL too."""
+    if "migrated_engine" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        backends = list(BACKENDS) if both else ["sqlite"]
+        metafunc.parametrize("migrated_engine", backends, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def migrated_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """An engine on a freshly migrated database, for each supported backend."""
+    """An engine on a freshly migrated database of the backend the test runs on."""
     url = request.getfixturevalue(f"{request.param}_url")
     upgrade(url)
     engine = make_engine(url)

@@ -15,6 +15,8 @@ from app.worker.runner import Worker
 from tests.submissions.conftest import Arena, drain
 from tests.support.api import account
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 def _log(arena: Arena, **params: object) -> dict[str, object]:
     response = arena.client.get(

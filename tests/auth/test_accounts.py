@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import AccessToken, ApiKey, Role, User
 from app.core.db import utcnow
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 PASSWORD = "correct horse battery"
 

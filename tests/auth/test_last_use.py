@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app.auth.models import ApiKey, User
 from app.auth.service import create_api_key, create_user, user_for_secret
 from app.core.db import WRITE_OPTION, make_engine, make_session_factory
 from app.core.migrate import upgrade
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 KEY = "test-signing-key"
 HOUR_MS = 3_600_000

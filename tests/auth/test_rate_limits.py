@@ -10,6 +10,8 @@ from app.core.ratelimit import RateLimiter, parse_rate
 from app.core.settings import Settings
 from tests.support.api import PASSWORD, account
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:

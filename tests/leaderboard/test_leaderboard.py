@@ -22,6 +22,8 @@ from app.worker.runner import Worker
 from tests.leaderboard.conftest import another_round, api, factory, rival
 from tests.submissions.conftest import Arena, drain
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 def _submissions(db: Session, slug: str) -> list[Submission]:
     db.expire_all()

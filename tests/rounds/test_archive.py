@@ -132,6 +132,7 @@ def played(arena: Arena, worker: Worker) -> Arena:
     return arena
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("arena", ["threshold", "significance"], indirect=True)
 def test_an_imported_round_replays_to_the_same_model_verdicts_and_leaderboard(
     played: Arena, elsewhere: Instance

@@ -20,6 +20,8 @@ from bounty_engine.schema import Task
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, csv_bytes, open_round, synthetic_frame
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 @pytest.fixture
 def organizer(client: TestClient, session_factory: sessionmaker[Session]) -> Account:

@@ -24,6 +24,8 @@ from bounty_engine.models import dump_sklearn_model
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, open_round, synthetic_frame, upload_dataset
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 MAX_MODEL_BYTES = 200_000
 
 

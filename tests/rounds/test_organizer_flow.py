@@ -21,6 +21,8 @@ from bounty_engine.data import read_table, split_frame
 from tests.support.api import Account, account
 from tests.support.rounds import FRACTIONS, csv_bytes, synthetic_frame
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 FEATURES = ["x0", "x1", "x2", "x3", "c0", "c1"]
 DESCRIPTION = "# Rules\n\n*Be kind.* <b>raw</b>"
 

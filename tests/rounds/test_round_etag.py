@@ -19,6 +19,8 @@ from tests.submissions.conftest import Arena, drain
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, upload_dataset
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 @pytest.fixture
 def organizer(client: TestClient, session_factory: sessionmaker[Session]) -> Account:

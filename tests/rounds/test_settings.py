@@ -12,6 +12,8 @@ from app.auth.models import Role
 from tests.support.api import Account, account
 from tests.support.rounds import create_round, open_round, upload_dataset
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 @pytest.fixture
 def organizer(client: TestClient, session_factory: sessionmaker[Session]) -> Account:

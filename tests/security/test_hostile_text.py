@@ -24,6 +24,8 @@ from tests.submissions.conftest import Arena, build_arena, drain
 from tests.support.api import account
 from tests.support.rounds import LABEL, csv_bytes, synthetic_frame
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 CORPUS = tomllib.loads((Path(__file__).parents[1] / "hostile" / "text.toml").read_text())
 TEXTS: list[str] = CORPUS["sql"] + CORPUS["markup"]
 FILE_NAMES: list[str] = CORPUS["file_names"]

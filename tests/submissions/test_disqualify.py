@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,8 @@ from app.rounds.models import ModelVersion
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.submissions.conftest import Arena, drain
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 
 def _versions(db: Session) -> list[tuple[int, str, int | None]]:

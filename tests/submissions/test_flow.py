@@ -98,6 +98,7 @@ def test_oversized_model_is_413(arena: Arena) -> None:
     assert response.status_code == 413
 
 
+@pytest.mark.both_backends
 def test_quota_counts_every_stored_submission(arena: Arena) -> None:
     model = arena.patch_model("x0 > 0")
     for remaining in (4, 3, 2, 1, 0):
@@ -109,6 +110,7 @@ def test_quota_counts_every_stored_submission(arena: Arena) -> None:
     assert refused.json()["quota"]["remaining"] == 0
 
 
+@pytest.mark.both_backends
 def test_idempotency_key_never_double_submits(arena: Arena, db: Session) -> None:
     model = arena.patch_model("x0 > 0")
     key = {"Idempotency-Key": "retry-me-1"}
@@ -162,6 +164,7 @@ def test_evaluation_failure_gives_an_invalid_verdict(
     assert db.scalars(select(ModelVersion)).all()[-1].version == 0
 
 
+@pytest.mark.both_backends
 def test_abandoned_job_is_taken_over_and_decided_once(
     arena: Arena, worker: Worker, db: Session, session_factory: sessionmaker[Session]
 ) -> None:

@@ -29,6 +29,8 @@ from tests.submissions.conftest import Arena, build_arena
 from tests.support.api import account
 from tests.support.rounds import LABEL, N_ROWS, create_round, csv_bytes
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 PLANNED = 20
 SPLITS = ("train", "holdout", "test")
 

@@ -19,6 +19,8 @@ from app.teams.models import Team
 from app.teams.service import require_team, team_of
 from tests.support.api import Account, account
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 Factory = sessionmaker[Session]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.types import Message, Receive, Scope, Send
@@ -13,6 +14,8 @@ from app.core.db import make_engine, make_session_factory
 from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.main import create_app
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 
 def test_the_commit_happens_before_the_response_starts(database_url: str, tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.submissions.conftest import Arena
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 
 def _worker(factory: sessionmaker[Session], settings: Settings, name: str, tmp: Path) -> Worker:
     return Worker(

@@ -36,6 +36,8 @@ from tests.submissions.conftest import Arena, build_arena
 from tests.support.deployment import durable, pg_ctl
 from tests.support.postgres import PostgresCluster
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 DEADLINE_SECONDS = 120.0
 Live = tuple[Arena, sessionmaker[Session], Settings]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from app.auth.models import Role
@@ -9,6 +10,8 @@ from app.auth.service import create_user
 from app.core.db import make_engine, make_session_factory
 from app.rounds.access import get_round, touch
 from app.rounds.models import Round
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 
 def test_locking_a_round_rereads_what_another_transaction_committed(database_url: str) -> None:

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,8 @@ from app.core.storage import LocalStore, StorageError
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.submissions.conftest import Arena
+
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
 
 
 class FillingStore(LocalStore):

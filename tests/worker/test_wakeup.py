@@ -17,6 +17,8 @@ from app.submissions.models import Submission
 from app.worker.runner import Worker
 from tests.submissions.conftest import Arena
 
+pytestmark = pytest.mark.both_backends  # the database matters here: see tests/conftest.py
+
 DEADLINE_SECONDS = 120.0
 """Far below the hour-long poll interval of the ``live`` settings: only a wake-up beats it."""
 
