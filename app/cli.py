@@ -1,4 +1,9 @@
-"""The ``bounty`` command line."""
+"""The server's ``bounty`` commands (``demo``, ``api``, ``worker``, ``db``, ...).
+
+Each command imports what it needs when it runs: the ``bounty`` command registers these on every
+start, also for commands that only talk to a server, and the server's stack (FastAPI, SQLAlchemy,
+scikit-learn) would cost seconds there.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +13,11 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
-from app import __version__
-from app.auth.models import Role
-from app.auth.service import create_user
-from app.core.db import engine_from_settings, make_session_factory, transaction
-from app.core.errors import Problem
-from app.core.migrate import upgrade
-from app.core.notify import Notifier
-from app.core.settings import Settings, get_settings
-from app.core.storage import LocalStore, make_store
-from app.demo import build_demo_round
-from app.main import create_app
-from app.seed import seed_demo
-from app.worker.main import run_worker
-from app.worker.runner import Worker
 from bounty_client.entry import with_plugin
-from bounty_engine.bundle import export_bundle, load_bundle
 
 # The server's commands; ``register`` adds them to the ``bounty`` command (an entry point in
 # the ``bounty.commands`` group: bounty_client.entry).
@@ -41,6 +28,8 @@ console = Console()
 @server_commands.command()
 def version() -> None:
     """Print the version."""
+    from app import __version__
+
     console.print(__version__)
 
 
@@ -51,6 +40,10 @@ def openapi(
     ] = None,
 ) -> None:
     """Print the API's OpenAPI document (JSON); the web app's types are generated from it."""
+    from app.core.settings import Settings
+    from app.core.storage import LocalStore
+    from app.main import create_app
+
     with tempfile.TemporaryDirectory(prefix="bounty-openapi-") as tmp:
         settings = Settings(database_url="sqlite://", storage_dir=Path(tmp))
         document = create_app(settings, store=LocalStore(Path(tmp))).openapi()
@@ -68,6 +61,11 @@ server_commands.add_typer(db, name="db")
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the latest schema."""
+    from sqlalchemy.engine import make_url
+
+    from app.core.migrate import upgrade
+    from app.core.settings import get_settings
+
     url = get_settings().database_url
     upgrade(url)
     console.print(f"database at {make_url(url).render_as_string(hide_password=True)} is up to date")
@@ -82,6 +80,13 @@ def create_organizer(
     ] = "",
 ) -> None:
     """Create an organizer account (the first organizer comes from here)."""
+    from app.auth.models import Role
+    from app.auth.service import create_user
+    from app.core.db import engine_from_settings, make_session_factory, transaction
+    from app.core.errors import Problem
+    from app.core.migrate import upgrade
+    from app.core.settings import get_settings
+
     settings = get_settings()
     upgrade(settings.database_url)
     factory = make_session_factory(engine_from_settings(settings))
@@ -101,6 +106,8 @@ def api(
     workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
 ) -> None:
     """Serve the API (migrate first with `bounty db upgrade`)."""
+    import uvicorn
+
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -109,6 +116,9 @@ def worker(
     once: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
 ) -> None:
     """Run an evaluation worker (any number may run, on any machine)."""
+    from app.core.settings import get_settings
+    from app.worker.main import run_worker
+
     run_worker(get_settings(), once=once)
 
 
@@ -120,6 +130,17 @@ def demo(
     """The embedded default: migrate, create the demo round on UCI Adult if missing, then serve
     the API with ``embedded_workers`` evaluation workers (SQLite file and local artifact
     directory)."""
+    import uvicorn
+
+    from app.core.db import engine_from_settings, make_session_factory, transaction
+    from app.core.migrate import upgrade
+    from app.core.notify import Notifier
+    from app.core.settings import get_settings
+    from app.core.storage import make_store
+    from app.main import create_app
+    from app.seed import seed_demo
+    from app.worker.runner import Worker
+
     settings = get_settings()
     if settings.environment != "development":
         console.print(
@@ -173,6 +194,11 @@ def engine_demo(
     ] = None,
 ) -> None:
     """Run the demo round on UCI Adult in memory (no server) and export its model."""
+    import numpy as np
+
+    from app.demo import build_demo_round
+    from bounty_engine.bundle import export_bundle, load_bundle
+
     with console.status("Training the base model and deciding the demo submissions..."):
         demo_round = build_demo_round()
     bounty = demo_round.round

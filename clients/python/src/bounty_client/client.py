@@ -16,13 +16,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
-import pandas as pd
 from pydantic import BaseModel, TypeAdapter
 
-from bounty_client.check import LocalCheck, check_pair, round_rules
 from bounty_client.models import (
     AuditEventOut,
     AuditPageOut,
@@ -39,9 +37,14 @@ from bounty_client.models import (
     SubmissionAccepted,
     SubmissionOut,
 )
-from bounty_engine.groups import Group, ModelGroup, RuleGroup
-from bounty_engine.models import dump_sklearn_model, load_model
 from bounty_engine.schema import FeatureSchema
+
+if TYPE_CHECKING:  # pandas, scikit-learn and the engine's loaders are imported when used:
+    # a command that only talks to the server then starts in a fraction of a second.
+    import pandas as pd
+
+    from bounty_client.check import LocalCheck
+    from bounty_engine.groups import Group
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -155,6 +158,8 @@ class BountyClient:
     def train_data(self, slug: str) -> pd.DataFrame:
         """The round's public training split (features and label) as a DataFrame."""
         content = self.request("GET", f"/rounds/{slug}/data/train.parquet").content
+        import pandas as pd  # noqa: PLC0415 (see the imports)
+
         return pd.read_parquet(io.BytesIO(content))
 
     def leaderboard(self, slug: str) -> LeaderboardOut:
@@ -188,6 +193,8 @@ class BountyClient:
     def current_predictions(self, slug: str) -> tuple[int, pd.Series[Any]]:
         """The current model's version and its predictions on the train split (row order)."""
         answer = self.request("GET", f"/rounds/{slug}/data/train-predictions.parquet")
+        import pandas as pd  # noqa: PLC0415 (see the imports)
+
         table = pd.read_parquet(io.BytesIO(answer.content))
         return int(answer.headers["X-Model-Version"]), table["prediction"]
 
@@ -203,6 +210,10 @@ class BountyClient:
         """Decide a pair locally on the public train split with the round's rules, against
         the current model, using the platform's own engine (no quota used). ``train``, if
         given, saves downloading the split again."""
+        from bounty_client.check import check_pair, round_rules  # noqa: PLC0415
+        from bounty_engine.groups import ModelGroup, RuleGroup  # noqa: PLC0415
+        from bounty_engine.models import load_model  # noqa: PLC0415
+
         if (group is None) == (group_model is None):
             raise ValueError("give exactly one of group (a rule) or group_model")
         found = self.round(slug)
@@ -426,4 +437,6 @@ def _model_bytes(model: ModelLike) -> bytes:
         return model
     if isinstance(model, str | Path):
         return Path(model).read_bytes()
+    from bounty_engine.models import dump_sklearn_model  # noqa: PLC0415 (scikit-learn)
+
     return dump_sklearn_model(model)

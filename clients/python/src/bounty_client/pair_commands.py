@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from bounty_client.check import LocalCheck
 from bounty_client.cli import ExitCode, JsonOption, connected, err, fail, out
-from bounty_client.hunter import BountyHunter
 from bounty_client.models import SubmissionOut
 from bounty_engine.errors import EngineError
+
+if TYPE_CHECKING:
+    from bounty_client.check import LocalCheck
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]
 Rule = Annotated[str | None, typer.Option("--rule", help="The group as a rule, e.g. 'age >= 50'.")]
@@ -147,6 +148,8 @@ def hunt(
 ) -> None:
     """Hunt automatically: find where the model errs most on the train split, patch it
     there, check locally, submit, wait, and repeat."""
+    from bounty_client.hunter import BountyHunter  # noqa: PLC0415 (scikit-learn: when used)
+
     with connected() as client:
         hunter = BountyHunter(
             client,
