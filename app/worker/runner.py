@@ -77,14 +77,23 @@ class Worker:
         self.store = store
         self.settings = settings
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.limits = Limits.from_settings(settings)
+        limits = Limits.from_settings(settings)
         folder = cache_dir or Path(settings.storage_dir).parent / "worker-cache"
         # Workers in one process share one cache: each decision takes the round's lock before
         # it reads or steps the cached state, so they take turns on it instead of each
         # rebuilding the round after every decision the other made.
-        self.cache = cache or RoundCache(store, folder, self.limits)
-        self.evaluation = Evaluation(factory, store, self.cache, self.limits)
+        self.cache = cache or RoundCache(store, folder, limits)
+        self.evaluation = Evaluation(factory, store, self.cache, limits)
         self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
+
+    @property
+    def limits(self) -> Limits:
+        """The sandbox limits of this worker's evaluations."""
+        return self.evaluation.limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self.evaluation.limits = value
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set. With the queue empty, wait ``worker_poll_seconds`` or
