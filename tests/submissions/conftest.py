@@ -24,6 +24,8 @@ from bounty_engine.models import dump_sklearn_model
 from tests.support.api import Account, account
 from tests.support.rounds import LABEL, N_ROWS, open_round
 
+_PATCHES: dict[tuple[int, str], bytes] = {}
+
 
 @dataclass
 class Arena:
@@ -38,10 +40,14 @@ class Arena:
     planted: list[str]
 
     def patch_model(self, expression: str) -> bytes:
-        """A skops h trained on the group's rows of the public train split."""
-        schema = infer_schema(self.train, LABEL)
-        mask = RuleGroup.parse(expression, schema).mask(prepare_features(self.train, schema))
-        return dump_sklearn_model(train_patch_model(self.train, schema, mask))
+        """A skops h trained on the group's rows of the public train split (trained once per
+        test process for a given split and rule: every arena's split is the same table)."""
+        key = (int(pd.util.hash_pandas_object(self.train).sum()), expression)
+        if key not in _PATCHES:
+            schema = infer_schema(self.train, LABEL)
+            mask = RuleGroup.parse(expression, schema).mask(prepare_features(self.train, schema))
+            _PATCHES[key] = dump_sklearn_model(train_patch_model(self.train, schema, mask))
+        return _PATCHES[key]
 
     def submit(
         self,

@@ -24,7 +24,7 @@ def test_the_manifest_lists_every_file_of_the_corpus() -> None:
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=[f["name"] for f in MANIFEST])
 def test_a_hostile_model_file_is_refused_with_its_reason(
-    arena: Arena, worker: Worker, entry: dict[str, Any]
+    arena: Arena, entry: dict[str, Any]
 ) -> None:
     data = (CORPUS / "models" / entry["name"]).read_bytes()
     store = arena.client.app.state.store  # type: ignore[attr-defined]
@@ -41,7 +41,17 @@ def test_a_hostile_model_file_is_refused_with_its_reason(
         assert problem["errors"][0]["field"] == field
     assert set(store.digests()) == stored_before  # nothing of it was kept
     assert arena.client.get(quota, headers=arena.member.headers).json()["remaining"] == left
-    # The platform is unharmed: a good pair is still taken and decided.
+
+
+def test_after_every_hostile_file_the_platform_still_takes_and_decides_a_good_pair(
+    arena: Arena, worker: Worker
+) -> None:
+    h = arena.patch_model("x0 > 0")
+    for entry in MANIFEST:
+        data = (CORPUS / "models" / entry["name"]).read_bytes()
+        assert arena.submit("x0 > 0", data).status_code == 422
+        refused = arena.submit(None, h, group_model=data)
+        assert refused.status_code == 422
     good = arena.submit(arena.planted[0], arena.patch_model(arena.planted[0]))
     assert good.status_code == 202, good.text
     assert drain(worker) == 1
