@@ -112,7 +112,7 @@ def demo() -> Iterator[Demo]:
         str(STORE_BYTES), str(store_dir),
     ]  # fmt: skip
     try:
-        with demo_server(folder, wrap=wrap, worker_poll_seconds="0.2") as server:
+        with demo_server(folder, wrap=wrap, seeded=False, worker_poll_seconds="0.2") as server:
             clients = [
                 BountyClient(server.url, api_key=_token(server.url, *who), retries=0)
                 for who in (DEMO_ORGANIZER, DEMO_RESEARCHER)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,11 +43,43 @@ class DemoServer:
     pid: int
 
 
+_seeded: Path | None = None
+"""A copy of a demo server's folder as it was when it started serving (the demo round seeded,
+nothing else done): later servers of this test process start from it, instead of importing
+UCI Adult and training the base model again. The first server of each process seeds itself."""
+
+
+def _keep_as_seeded(folder: Path) -> None:
+    global _seeded  # noqa: PLW0603 (once per test process)
+    if _seeded is not None:
+        return
+    template = Path(tempfile.mkdtemp(prefix="bounty-seeded-demo-"))
+    source = sqlite3.connect(folder / "bounty.db")
+    target = sqlite3.connect(template / "bounty.db")
+    with target:
+        source.backup(target)  # consistent even while the server runs
+    source.close()
+    target.close()
+    shutil.copytree(folder / "artifacts", template / "artifacts", ignore=_incoming)
+    _seeded = template
+
+
+def _incoming(_: str, names: list[str]) -> list[str]:
+    return [name for name in names if name.startswith(".incoming")]
+
+
 @contextmanager
-def demo_server(folder: Path, *, wrap: Sequence[str] = (), **settings: str) -> Iterator[DemoServer]:
+def demo_server(
+    folder: Path, *, wrap: Sequence[str] = (), seeded: bool = True, **settings: str
+) -> Iterator[DemoServer]:
     """Run ``bounty demo`` with its database and artifacts in ``folder``; ``settings`` are
     extra ``BOUNTY_*`` variables (``max_model_bytes="1000"`` sets BOUNTY_MAX_MODEL_BYTES).
-    ``wrap`` is a command line the demo's is appended to (it must ``exec`` it)."""
+    ``wrap`` is a command line the demo's is appended to (it must ``exec`` it). With
+    ``seeded``, the server starts from the demo round another server of this process seeded
+    (``seeded=False``: it seeds its own, as ``make demo`` does on a new machine)."""
+    if seeded and _seeded is not None and not (folder / "bounty.db").exists():
+        shutil.copy(_seeded / "bounty.db", folder / "bounty.db")
+        shutil.copytree(_seeded / "artifacts", folder / "artifacts")
     port = free_port()
     env = {
         **os.environ,
@@ -75,6 +110,7 @@ def demo_server(folder: Path, *, wrap: Sequence[str] = (), **settings: str) -> I
     assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
     # Keep reading what it prints: a full pipe would block the server at its next log line.
     threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+    _keep_as_seeded(folder)
     try:
         yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed), process.pid)
     finally:
