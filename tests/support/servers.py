@@ -110,7 +110,8 @@ def demo_server(
     assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
     # Keep reading what it prints: a full pipe would block the server at its next log line.
     threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
-    _keep_as_seeded(folder)
+    if not wrap:  # a wrapped server may keep its files where this process cannot see them
+        _keep_as_seeded(folder)
     try:
         yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed), process.pid)
     finally:
