@@ -11,7 +11,8 @@ from app.rounds.disclosure import holdout_mean, step_at_least
 from app.rounds.models import Disclosure, Round
 from app.submissions.disclosure import HIDDEN_REJECTIONS, NOT_ACCEPTED, holdout_stats, verdict_for
 from app.submissions.models import Submission
-from app.submissions.schemas import VerdictOut
+from app.submissions.schemas import SplitStatsOut, VerdictOut
+from app.submissions.verdict_record import StoredStats
 
 N_HOLDOUT = 1000
 
@@ -19,6 +20,11 @@ N_HOLDOUT = 1000
 def _round(disclosure: Disclosure, **rules: Any) -> Round:
     settings = {"loss_kind": "zero_one", "loss_clip": None, "min_group_rows": 30, "alpha": 0.002}
     return Round(disclosure=disclosure, n_holdout=N_HOLDOUT, **{**settings, **rules})
+
+
+def _shown(raw: dict[str, Any], round_: Round, disclosure: Disclosure) -> SplitStatsOut | None:
+    """The holdout statistics of a stored verdict, as ``disclosure`` shows them."""
+    return holdout_stats(StoredStats.model_validate(raw), round_, disclosure)
 
 
 def _stats(n_group: int, errors_before: int, errors_after: int) -> dict[str, Any]:
@@ -77,7 +83,7 @@ def test_rounded_group_losses_are_never_exact_error_counts(n_group: int) -> None
     round_ = _round(Disclosure.ROUNDED)
     counts_behind: dict[float | None, set[int]] = {}
     for errors in range(n_group + 1):
-        shown = holdout_stats(_stats(n_group, errors, 0), round_, Disclosure.ROUNDED)
+        shown = _shown(_stats(n_group, errors, 0), round_, Disclosure.ROUNDED)
         assert shown is not None
         counts_behind.setdefault(shown.group_loss_before, set()).add(errors)
         assert abs((shown.group_loss_before or 0) - errors / n_group) <= 1 / math.sqrt(n_group)
@@ -88,20 +94,19 @@ def test_rounded_group_losses_are_never_exact_error_counts(n_group: int) -> None
 def test_rounded_scores_and_sizes_hide_single_rows() -> None:
     round_ = _round(Disclosure.ROUNDED)
     shown = {
-        net: holdout_stats(_stats(30, 10, 10 - net), round_, Disclosure.ROUNDED)
-        for net in range(3, 8)
+        net: _shown(_stats(30, 10, 10 - net), round_, Disclosure.ROUNDED) for net in range(3, 8)
     }
     assert len({s.score for s in shown.values() if s}) < len(shown)  # nets 3..7 rows collide
-    sizes = [holdout_stats(_stats(n, 10, 0), round_, Disclosure.ROUNDED) for n in range(30, 40)]
+    sizes = [_shown(_stats(n, 10, 0), round_, Disclosure.ROUNDED) for n in range(30, 40)]
     assert len({s.n_group for s in sizes if s}) < 10  # 30..39 rows collide
 
 
 def test_exact_and_none_are_what_they_say() -> None:
     raw = _stats(37, 11, 4)
-    exact = holdout_stats(raw, _round(Disclosure.EXACT), Disclosure.EXACT)
+    exact = _shown(raw, _round(Disclosure.EXACT), Disclosure.EXACT)
     assert exact is not None
     assert (exact.n_group, exact.group_loss_before, exact.score) == (37, 11 / 37, 7 / N_HOLDOUT)
-    assert holdout_stats(raw, _round(Disclosure.NONE), Disclosure.NONE) is None
+    assert _shown(raw, _round(Disclosure.NONE), Disclosure.NONE) is None
     assert holdout_mean(0.1234567, _round(Disclosure.EXACT), Disclosure.EXACT) == 0.1234567
     assert holdout_mean(0.1234567, _round(Disclosure.NONE), Disclosure.NONE) is None
 
@@ -123,12 +128,18 @@ def test_steps_are_the_next_of_1_2_5(spread: float, step: float) -> None:
 
 def test_clipped_and_unclipped_regression_losses_round_relative_to_their_size() -> None:
     clipped = _round(Disclosure.ROUNDED, loss_kind="squared", loss_clip=4.0)
-    raw = {"n_group": 100, "group_loss_before": 1.2345, "group_loss_after": 0.9876, "score": 0.02}
-    shown = holdout_stats(raw, clipped, Disclosure.ROUNDED)
+    raw = {
+        "n_rows": N_HOLDOUT,
+        "n_group": 100,
+        "group_loss_before": 1.2345,
+        "group_loss_after": 0.9876,
+        "score": 0.02,
+    }
+    shown = _shown(raw, clipped, Disclosure.ROUNDED)
     assert shown is not None
     assert shown.group_loss_before == 1.2  # step 0.2 = 4 / (2 * sqrt(100))
     unclipped = _round(Disclosure.ROUNDED, loss_kind="squared")
     big = {**raw, "group_loss_before": 1234.5, "group_loss_after": 987.6}
-    shown = holdout_stats(big, unclipped, Disclosure.ROUNDED)
+    shown = _shown(big, unclipped, Disclosure.ROUNDED)
     assert shown is not None
     assert shown.group_loss_before == 1200.0  # step 100 >= 1234.5 / (2 * sqrt(100))
