@@ -15,7 +15,6 @@ from app.rounds.access import require_draft
 from app.rounds.engine_view import engine_errors, load_split, round_schema
 from app.rounds.models import Round
 from app.rounds.problems import NoBaseModel
-from bounty_engine.baseline import train_default_model
 from bounty_engine.data import prepare_features
 from bounty_engine.models import LoadedModel, dump_sklearn_model, load_model
 from bounty_engine.predictions import encode_predictions
@@ -51,6 +50,9 @@ def upload_base_model(
 
 def train_base_model(session: Session, store: ArtifactStore, round: Round, user: User) -> None:
     """Train the documented default model on the train split and make it the base model."""
+    # scikit-learn only when a model is trained (about two seconds of every server's start).
+    from bounty_engine.baseline import train_default_model  # noqa: PLC0415
+
     require_draft(round, "set the base model")
     schema = round_schema(round)
     train = load_split(store, round, "train")

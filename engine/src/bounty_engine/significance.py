@@ -25,7 +25,6 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from bounty_engine.errors import EngineError
 from bounty_engine.losses import LossKind
@@ -123,6 +122,8 @@ def _sign_test(before: FloatArray, after: FloatArray, level: float) -> tuple[flo
     discordant = wins + int(np.count_nonzero(before < after))
     if discordant == 0:
         return 1.0, 0.0
+    from scipy import stats  # noqa: PLC0415 (scipy.stats takes a second to import: when used)
+
     p_value = float(stats.binom.sf(wins - 1, discordant, 0.5))
     # Clopper-Pearson lower bound on the chance that a discordant row favours h.
     share = float(stats.beta.ppf(level, wins, discordant - wins + 1)) if wins else 0.0
@@ -138,5 +139,7 @@ def _t_test(diff: FloatArray, level: float) -> tuple[float, float]:
     if spread == 0:  # every row improves by the same amount
         return (0.0 if mean > 0 else 1.0), mean
     error = spread / math.sqrt(n_group)
+    from scipy import stats  # noqa: PLC0415 (as above)
+
     p_value = float(stats.t.sf(mean / error, n_group - 1))
     return p_value, mean - float(stats.t.isf(level, n_group - 1)) * error

@@ -16,9 +16,8 @@ Pickle, joblib and dill files are recognised and refused: loading one can run ar
 
 from bounty_engine.models.formats import sniff_format
 from bounty_engine.models.loaded_model import LoadedModel, ModelFormat
-from bounty_engine.models.loader import load_model
+from bounty_engine.models.loader import dump_sklearn_model, load_model
 from bounty_engine.models.skops_archive import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS
-from bounty_engine.models.skops_loader import dump_sklearn_model
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",

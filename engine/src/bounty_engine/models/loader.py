@@ -1,4 +1,8 @@
-"""``load_model``: read a model file, recognise its format and load it with the right loader."""
+"""``load_model``: read a model file, recognise its format and load it with the right loader.
+
+Each format's loader is imported when a file of that format is loaded: importing the engine (a
+server process, the client's commands) then costs no skops, scikit-learn or onnxruntime.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ from pathlib import Path
 from bounty_engine.errors import ModelLoadError
 from bounty_engine.models.formats import sniff_format
 from bounty_engine.models.loaded_model import LoadedModel, ModelFormat
-from bounty_engine.models.onnx_loader import load_onnx
-from bounty_engine.models.skops_loader import load_skops
 
 
 def load_model(
@@ -24,8 +26,12 @@ def load_model(
     data = _read_source(source)
     model_format = sniff_format(data)
     if model_format is ModelFormat.SKOPS:
+        from bounty_engine.models.skops_loader import load_skops  # noqa: PLC0415 (below)
+
         runner = load_skops(data, feature_names)
     else:
+        from bounty_engine.models.onnx_loader import load_onnx  # noqa: PLC0415 (below)
+
         runner = load_onnx(data, feature_names)
     return LoadedModel(model_format, data, runner)
 
@@ -37,3 +43,10 @@ def _read_source(source: bytes | str | os.PathLike[str]) -> bytes:
         return Path(source).read_bytes()
     except OSError as exc:
         raise ModelLoadError(f"cannot read the model file: {exc.strerror or exc}") from exc
+
+
+def dump_sklearn_model(model: object) -> bytes:
+    """A scikit-learn model as skops bytes (what ``load_model`` reads back)."""
+    from bounty_engine.models.skops_loader import dump_sklearn_model as dump  # noqa: PLC0415
+
+    return dump(model)
