@@ -73,6 +73,7 @@ import json
 import logging
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.forkserver
 import os
 import resource
 import signal
@@ -81,6 +82,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -352,13 +354,50 @@ def _platform_error(job_dir: str, message: str) -> None:
     Path(job_dir, "error.json").write_text(json.dumps(error))
 
 
-def _run_child(job_dir: Path, limits: Limits, loader: Loader) -> None:
-    """Run the child to its end; raise if it failed (whose fault: the module's docstring)."""
-    try:
+_SERVER_GONE = (ConnectionRefusedError, ConnectionResetError, BrokenPipeError, FileNotFoundError)
+
+
+def _started(job_dir: Path, limits: Limits, loader: Loader) -> multiprocessing.process.BaseProcess:
+    """The evaluation child, started. A fork server that died (killed, or the OOM killer's
+    pick) refuses connections until multiprocessing notices: it is then stopped for good and a
+    new one started, once."""
+    for attempt in (1, 2):
         process = _context().Process(
             target=_enter_child, args=(str(job_dir), limits, loader), daemon=True
         )
-        process.start()
+        try:
+            process.start()
+        except _SERVER_GONE:
+            if attempt == 2:
+                raise
+            _forget_fork_server()
+            continue
+        return process
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _forget_fork_server() -> None:
+    """Reap the dead fork server and clear multiprocessing's record of it (its own ``_stop``
+    would wait on a process already reaped), so that the next start launches a new one."""
+    server: Any = multiprocessing.forkserver._forkserver
+    with server._lock:
+        if server._forkserver_alive_fd is not None:
+            os.close(server._forkserver_alive_fd)
+            server._forkserver_alive_fd = None
+        if server._forkserver_pid is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(server._forkserver_pid, 0)
+            server._forkserver_pid = None
+        address = server._forkserver_address
+        if isinstance(address, str) and not address.startswith("\0"):
+            Path(address).unlink(missing_ok=True)
+        server._forkserver_address = None
+
+
+def _run_child(job_dir: Path, limits: Limits, loader: Loader) -> None:
+    """Run the child to its end; raise if it failed (whose fault: the module's docstring)."""
+    try:
+        process = _started(job_dir, limits, loader)
     except (OSError, EOFError) as exc:  # EOFError: the fork server died (its fork failed)
         raise SandboxUnavailable(
             f"the evaluation process could not be started ({describe_exception(exc)})"
