@@ -46,6 +46,9 @@ router = APIRouter(prefix="/api/v1", tags=["rounds"])
 _CSV_BATCH_ROWS: Final = 50_000
 
 
+# --------------------------------------------------------------------------- uploads
+
+
 def _save_upload(upload: UploadFile, folder: Path, default: str, limit: int) -> Path:
     """Copy an upload to ``folder``, named like the client's file made safe (its suffix tells
     CSV from Parquet); 413 beyond ``limit`` bytes."""

@@ -126,6 +126,3 @@ def version_out(version: ModelVersion, round: Round, organizer: bool) -> Version
         test_loss=version.test_loss if organizer else None,
         created_at=version.created_at,
     )
-
-
-# --------------------------------------------------------------------------- uploads
