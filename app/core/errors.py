@@ -127,23 +127,18 @@ class Problem(Exception):  # noqa: N818 (it is the RFC's name for it)
         """The problem type's stable identifier."""
         return PROBLEM_TYPE_BASE + cls.slug
 
-    @staticmethod
-    def of_type(slug: str) -> type[Problem]:
-        """The problem type called ``slug``; KeyError for an unknown one."""
-        return Problem.types[slug]
 
-
-def problem_response(request: Request | None, problem: Problem, path: str = "") -> JSONResponse:
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
     """The problem details response of ``problem`` for ``request``."""
     body = {
         "type": problem.type_uri(),
         "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.url.path if request is not None else path,
+        "instance": request.url.path,
         **problem.extra,
     }
-    request_id = getattr(request.state, "request_id", None) if request is not None else None
+    request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
     return JSONResponse(

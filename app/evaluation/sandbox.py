@@ -361,19 +361,21 @@ def _started(job_dir: Path, limits: Limits, loader: Loader) -> multiprocessing.p
     """The evaluation child, started. A fork server that died (killed, or the OOM killer's
     pick) refuses connections until multiprocessing notices: it is then stopped for good and a
     new one started, once."""
-    for attempt in (1, 2):
-        process = _context().Process(
-            target=_enter_child, args=(str(job_dir), limits, loader), daemon=True
-        )
-        try:
-            process.start()
-        except _SERVER_GONE:
-            if attempt == 2:
-                raise
-            _forget_fork_server()
-            continue
-        return process
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        return _start_child(job_dir, limits, loader)
+    except _SERVER_GONE:
+        _forget_fork_server()
+        return _start_child(job_dir, limits, loader)
+
+
+def _start_child(
+    job_dir: Path, limits: Limits, loader: Loader
+) -> multiprocessing.process.BaseProcess:
+    process = _context().Process(
+        target=_enter_child, args=(str(job_dir), limits, loader), daemon=True
+    )
+    process.start()
+    return process
 
 
 def _forget_fork_server() -> None:

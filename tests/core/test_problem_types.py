@@ -53,7 +53,7 @@ def test_two_types_cannot_share_a_slug() -> None:
         class _Again(Problem):
             status, slug, title = 404, "round-not-found", "Again"
 
-    assert Problem.of_type("round-not-found") is RoundNotFound
+    assert Problem.types["round-not-found"] is RoundNotFound
 
 
 def test_raising_a_type_answers_its_status_type_and_title(client: TestClient) -> None:
