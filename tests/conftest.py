@@ -3,6 +3,7 @@ transactions per test, and the real ASGI app on top of them."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,13 @@ from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from threadpoolctl import threadpool_limits
 
 from app.core.db import make_engine
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
+from app.evaluation.sandbox import THREAD_VARIABLES
 from app.main import create_app
 from tests.support.postgres import PostgresCluster
 
@@ -27,6 +30,20 @@ from tests.support.postgres import PostgresCluster
 hypothesis_settings.register_profile("deterministic", derandomize=True, print_blob=True)
 hypothesis_settings.register_profile("explore", max_examples=2000, print_blob=True)
 hypothesis_settings.load_profile("deterministic")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each xdist worker its share of the cores for numerical libraries' thread pools (as
+    scikit-learn's own test suite does): this process through threadpoolctl, the servers and
+    commands it starts through the variables they read when they load those libraries.
+    Without it, every process ran a pool per core, and on a 2-core machine the pools'
+    busy-waiting took about half of the suite's CPU time."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers is None:
+        return
+    threads = str(max((os.cpu_count() or 1) // int(workers), 1))
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, threads))
+    threadpool_limits(limits=int(threads))
 
 
 @pytest.fixture(autouse=True)

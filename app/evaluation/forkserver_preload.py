@@ -1,5 +1,13 @@
-"""Imported once by the sandbox's fork server: runs a small evaluation there, so that every
-child forked from it starts warm.
+"""Imported once by the sandbox's fork server: limits numerical libraries to one thread and
+runs a small evaluation there, so that every child forked from it starts single-threaded and
+warm.
+
+One thread: a child's environment asks for it (``OMP_NUM_THREADS=1`` and the like, set by
+``app.evaluation.sandbox``), but OpenMP and OpenBLAS read those variables when they are loaded,
+which is here, in the fork server, before any child exists. So the limit is set in the loaded
+libraries (threadpoolctl) and every child inherits it. Without it, a child's gradient boosting
+ran one OpenMP thread per core, whose busy-waiting, with other evaluations or processes on the
+machine, spent more CPU than the model's work (and counted against the pair's CPU-time limit).
 
 Measured in a child before this existed (a course round's depth-6 tree on 20,000 rows): the
 pair's own work took about 40 ms, but the child spent about 150 ms more importing what
@@ -28,6 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from bounty_engine.data import infer_schema, prepare_features
 from bounty_engine.groups import ModelGroup, RuleGroup
@@ -81,6 +90,7 @@ def exercise() -> None:
             run_pair(ModelGroup(model), model, features, schema.label)
 
 
+threadpool_limits(limits=1)
 try:
     exercise()
 except Exception:  # a failed warm-up costs speed only; it must not take the fork server down

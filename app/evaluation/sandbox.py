@@ -97,6 +97,8 @@ from bounty_engine.schema import FeatureSchema, Task
 
 log = logging.getLogger("bounty.sandbox")
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""What numerical libraries read, when loaded, for the size of their thread pools."""
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "LC_ALL", "TZ")
 _MAX_OUTPUT_BYTES = 2 * 1024**3
 _PR_SET_PDEATHSIG = 1
@@ -207,7 +209,7 @@ def _limit_child(limits: Limits) -> bool:
 
 def _child_env(home: Path) -> dict[str, str]:
     env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
-    threads = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
+    threads = dict.fromkeys(THREAD_VARIABLES, "1")
     return {**env, **threads, "PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home)}
 
 

@@ -4,11 +4,14 @@ evaluation imports and creates already in memory."""
 from __future__ import annotations
 
 import gc
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from app.evaluation import sandbox
+from app.evaluation.sandbox import THREAD_VARIABLES
 
 LAZY_MODULES = ("pyarrow.dataset", "pyarrow.pandas_compat", "narwhals._pandas_like.dataframe")
 """Imported only when features are read and a model predicts, not by importing the engine
@@ -50,3 +53,34 @@ def test_the_warm_up_runs_the_engine_on_every_kind_of_model_it_names() -> None:
     from app.evaluation import forkserver_preload  # imported here: its import is the warm-up
 
     forkserver_preload.exercise()  # raises if a model kind failed to load or run
+
+
+_THREADS_SCRIPT = """
+import json, os
+import sklearn.ensemble
+from threadpoolctl import threadpool_info
+def threads():
+    return sorted({(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()})
+before = threads()
+import app.evaluation.forkserver_preload  # what the fork server imports, then it forks
+pid = os.fork()
+if pid == 0:
+    print(json.dumps({"before": before, "child": threads()}), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_child_runs_numerical_libraries_with_one_thread_whatever_the_environment() -> None:
+    # The libraries read OMP_NUM_THREADS and the like when loaded, in the fork server, from
+    # the environment of whoever started it: here, one that does not ask for a limit.
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-c", _THREADS_SCRIPT], capture_output=True, text=True, env=env, check=True
+    )
+    found = json.loads(done.stdout)
+    apis = {api for api, _ in found["child"]}
+    assert {"openmp", "openblas"} <= apis  # scikit-learn's gradient boosting, numpy's BLAS
+    assert {threads for _, threads in found["child"]} == {1}
+    if (os.cpu_count() or 1) > 1:  # without the limit, they would have used every core
+        assert max(threads for _, threads in found["before"]) > 1
