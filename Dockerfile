@@ -7,6 +7,6 @@ COPY engine ./engine
 COPY clients ./clients
 COPY migrations ./migrations
 COPY alembic.ini ./
-RUN uv sync --frozen --no-dev && useradd --create-home bounty && mkdir -p /data && chown bounty /data
+RUN uv sync --frozen --no-dev --compile-bytecode && useradd --create-home bounty && mkdir -p /data && chown bounty /data
 ENV PATH="/app/.venv/bin:$PATH"
 USER bounty

@@ -62,6 +62,7 @@ def client_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--quiet",
+            "--compile-bytecode",  # as bootstrap installs: each command starts compiled
             "--python",
             str(venv / "bin" / "python"),
             "-r",
