@@ -46,6 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
     threadpool_limits(limits=int(threads))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``long`` tests first (in their order): started last, one of them kept a worker busy
+    while the others had nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Most tests set accounts up rather than test them: hash cheaply (still argon2id)."""

@@ -20,7 +20,12 @@ from bounty_engine.significance import AcceptanceTest, Spending, paired_test
 
 
 def exact(values: np.ndarray) -> Fraction:
-    return sum((Fraction(float(v)) for v in values), Fraction(0))
+    """The exact sum of float values: each is ``numerator / 2**k``, so the largest denominator
+    is a multiple of every other, and the sum is one integer sum over it (adding ``Fraction``s
+    one by one gives the same value, ten times slower)."""
+    ratios = [float(v).as_integer_ratio() for v in values]
+    common = max((denominator for _, denominator in ratios), default=1)
+    return Fraction(sum(n * (common // d) for n, d in ratios), common)
 
 
 @dataclass

@@ -128,6 +128,7 @@ def test_matches_brute_force_reference(case: dict) -> None:
 PAIRS = 40
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(
     ("kind", "hand_out_at", "dense_from"),
     [

@@ -11,6 +11,8 @@ import pytest
 
 from bench.load import ENDPOINTS, Mode, deploy, run_load
 
+pytestmark = pytest.mark.long
+
 POLLERS = 20
 SUBMITTERS = 4
 

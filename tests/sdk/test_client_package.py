@@ -20,6 +20,8 @@ from bounty_engine.datasets.adult import load_adult
 from tests.sdk.test_readme import README_URL, ROOT, commands, readme_block
 from tests.support.servers import DemoServer
 
+pytestmark = pytest.mark.long
+
 SERVER_PACKAGES = ("app", "fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "psycopg")
 
 

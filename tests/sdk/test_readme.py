@@ -11,9 +11,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from app.seed import DEMO_ORGANIZER
 from tests.sdk.conftest import new_api_key
 from tests.support.servers import DemoServer
+
+pytestmark = pytest.mark.long
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()

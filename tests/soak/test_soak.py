@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.soak import SoakPlan, run_soak
 
+pytestmark = pytest.mark.long
+
 PLANS = {
     "sqlite": SoakPlan(
         database="sqlite",
