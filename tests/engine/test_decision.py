@@ -14,7 +14,8 @@ from app.rounds.schemas import AlphaMeaning
 from bounty_engine import membership, saves
 from bounty_engine.decision import BountyEvaluator, Outcome, PairOutput, Reason, replay
 from bounty_engine.errors import EngineError
-from bounty_engine.losses import Loss, LossKind
+from bounty_engine.losses import Loss, LossKind, zero_one_costs
+from bounty_engine.schema import Task
 from bounty_engine.significance import AcceptanceTest, Spending
 from tests.engine.reference import ReferenceRound
 
@@ -60,11 +61,11 @@ def make_round(  # noqa: PLR0917 (the drawn parameters, in the order they are dr
 ) -> dict:
     """A small random round from its drawn parameters: labels, base predictions and a stream
     of random pairs per split (``sizes`` lists the splits in their order)."""
-    loss = Loss(kind, clip=clip)
     rng = np.random.default_rng(seed)
+    loss = Loss(kind, clip=clip, costs=random_costs(rng, n_classes) if kind == COST else None)
 
     def values(n: int) -> np.ndarray:
-        if kind == LossKind.ZERO_ONE:
+        if loss.task is Task.CLASSIFICATION:
             return rng.integers(0, n_classes, n)
         return np.round(rng.normal(0, 1.5, n), 1)
 
@@ -84,11 +85,22 @@ def make_round(  # noqa: PLR0917 (the drawn parameters, in the order they are dr
     return {"loss": loss, "y": y, "base": base, "pairs": pairs, "params": params}
 
 
+COST = LossKind.COST
+
+
+def random_costs(rng: np.random.Generator, n_classes: int) -> tuple[tuple[int, ...], ...]:
+    """A cost matrix of small whole numbers, free when right, charging some wrong prediction."""
+    costs = rng.integers(0, 5, (n_classes, n_classes))
+    np.fill_diagonal(costs, 0)
+    costs[0, 1] = max(costs[0, 1], 1)
+    return tuple(tuple(int(c) for c in row) for row in costs)
+
+
 @st.composite
 def rounds(draw: st.DrawFn) -> dict:
     """A small random round (see ``make_round``) with hypothesis-drawn parameters."""
     kind = draw(st.sampled_from(list(LossKind)))
-    clip = draw(st.sampled_from([None, 2.0])) if kind != LossKind.ZERO_ONE else None
+    clip = draw(st.sampled_from([None, 2.0])) if kind not in (LossKind.ZERO_ONE, COST) else None
     seed = draw(st.integers(0, 2**32 - 1))
     order = draw(st.permutations(SPLITS))  # the decision split is not always listed first
     sizes = {split: draw(st.integers(8, 60)) for split in order}
@@ -153,10 +165,11 @@ def test_long_repair_chains_match_brute_force_reference(
     if dense_from:
         monkeypatch.setattr(membership, "DENSE_FROM", dense_from)
     rng = np.random.default_rng(7)
-    loss, sizes = Loss(kind), {"train": 200, "holdout": 300}
+    loss = Loss(kind, costs=random_costs(rng, 3) if kind == COST else None)
+    sizes = {"train": 200, "holdout": 300}
 
     def values(n: int) -> np.ndarray:
-        return rng.integers(0, 3, n) if kind == LossKind.ZERO_ONE else rng.normal(0, 1.5, n)
+        return rng.integers(0, 3, n) if loss.task is Task.CLASSIFICATION else rng.normal(0, 1.5, n)
 
     y = {s: values(n) for s, n in sizes.items()}
     base = {s: values(n) for s, n in sizes.items()}
@@ -296,6 +309,29 @@ def _binary_round(n: int = 10) -> tuple[dict, dict]:
 
 def _pair(mask: np.ndarray, values: np.ndarray) -> dict[str, PairOutput]:
     return {"holdout": PairOutput(mask, values[mask])}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_zero_one_cost_matrix_decides_as_the_zero_one_loss(seed: int) -> None:
+    # The 0-1 loss takes the engine's integer-count path, a cost matrix its exact-units path:
+    # with the 0-1 matrix they must agree on every verdict, score and repair.
+    params = {"alpha": 0.01, "min_group_rows": 2, "repair_alpha": 0.0}
+    case = make_round(LossKind.ZERO_ONE, None, seed, {"holdout": 80, "train": 60}, 3, 12, params)
+    counted = _evaluator(case["loss"], **params).fit(case["y"], case["base"])
+    weighted = _evaluator(Loss(COST, costs=zero_one_costs(3)), **params)
+    weighted.fit(case["y"], case["base"])
+    outcomes = []
+    for key, masks, preds in case["pairs"]:
+        a = counted.decide(key, _outputs(masks, preds))
+        b = weighted.decide(key, _outputs(masks, preds))
+        assert (a.outcome, a.reason, a.version) == (b.outcome, b.reason, b.version)
+        assert a.stats["holdout"].score == b.stats["holdout"].score
+        assert [(r.group_key, r.target_version) for r in a.repairs] == [
+            (r.group_key, r.target_version) for r in b.repairs
+        ]
+        outcomes.append(a.outcome)
+    assert counted.head_loss("holdout") == weighted.head_loss("holdout")
+    assert Outcome.ACCEPTED in outcomes  # the comparison covers acceptances
 
 
 def test_verdict_reasons_in_order() -> None:

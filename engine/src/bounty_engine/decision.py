@@ -26,7 +26,7 @@ import numpy.typing as npt
 from bounty_engine.accepted import AcceptedGroup, AcceptedGroups
 from bounty_engine.errors import EngineError, PredictionError
 from bounty_engine.exact import SCALE_BITS, decimal_units, exact_sum, exact_sums_by, to_float
-from bounty_engine.losses import Loss
+from bounty_engine.losses import Loss, LossKind
 from bounty_engine.membership import Membership
 from bounty_engine.schema import Task
 from bounty_engine.significance import (
@@ -242,7 +242,7 @@ class BountyEvaluator:
         # Loss differences are whole units: "> the threshold" is "> its floor" (an int compares
         # much faster than a Fraction), and whole ticks of 2**SCALE_BITS units likewise.
         repair_units = math.floor(decimal_units(self.repair_alpha) * n)
-        counts = self.loss.task is Task.CLASSIFICATION
+        counts = self.loss.kind is LossKind.ZERO_ONE  # per-row losses 0 or 1: int64 ticks
         self.accepted_ = AcceptedGroups(
             list(self.splits_),
             counts=counts,
@@ -284,7 +284,7 @@ class BountyEvaluator:
 
     def _units(self, row_loss: FloatArray) -> int:
         """Exact sum of per-row losses; 0-1 losses are small integers and sum exactly as floats."""
-        if self.loss.task is Task.CLASSIFICATION:
+        if self.loss.kind is LossKind.ZERO_ONE:
             return int(row_loss.sum()) << SCALE_BITS
         return exact_sum(row_loss)
 
