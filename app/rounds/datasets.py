@@ -62,8 +62,22 @@ def schema_for_task(frame: pd.DataFrame, label: str, task: Task) -> FeatureSchem
     raise LossTaskMismatch(
         f"the label column {label!r} is a {schema.label.task.value} target, but the round's "
         f"loss needs a {task.value} target; choose another label, or change the loss "
-        "(zero_one for classification; squared or absolute for regression)",
+        "(zero_one or cost for classification; squared or absolute for regression)",
     )
+
+
+def check_costs_fit(costs: list[list[int]] | None, schema: FeatureSchema) -> None:
+    """422 unless the cost matrix, if any, has a row and a column per class of the label."""
+    if costs is None:
+        return
+    classes = schema.label.classes or []
+    if len(costs) != len(classes):
+        size = len(costs)
+        raise LossTaskMismatch(
+            f"the label {schema.label.name!r} has {len(classes)} classes "
+            f"({', '.join(map(str, classes))}), but loss_costs is {size} x {size}: give one "
+            "row (the truth) and one column (the prediction) per class, in that order",
+        )
 
 
 def import_table(
@@ -80,6 +94,7 @@ def import_table(
     with engine_errors("file"):
         frame = read_table(path)
     schema = schema_for_task(frame, spec.label, round_loss(round).task)
+    check_costs_fit(round.loss_costs, schema)
     with engine_errors():
         split = split_frame(frame, spec.fractions, spec.seed)
     splits = {"train": split.train, "holdout": split.holdout, "test": split.test}
@@ -106,6 +121,7 @@ def import_splits(
     frames = _same_columns(frames)
     whole = pd.concat(list(frames.values()), ignore_index=True)
     schema = schema_for_task(whole, label, round_loss(round).task)
+    check_costs_fit(round.loss_costs, schema)
     fractions = [len(frames[name]) / len(whole) for name in SPLITS]
     raw: dict[str, str] = {name: store.put_file(paths[name]) for name in SPLITS}
     _save_dataset(session, store, round, user, _Dataset(schema, frames, raw, fractions, None))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
+from app.rounds.engine_view import round_loss
 from app.rounds.models import Disclosure, Round
-from bounty_engine.losses import LossKind
 
 
 def disclosure_for(round_: Round, *, organizer: bool) -> Disclosure:
@@ -41,11 +41,11 @@ def round_to_step(value: float, step: float) -> float:
 
 
 def loss_scale(round_: Round, *values: float | None) -> float:
-    """The size of one row's loss: 1 for zero_one, the clip if any, else the values' own size."""
-    if round_.loss_kind == LossKind.ZERO_ONE:
-        return 1.0
-    if round_.loss_clip is not None:
-        return round_.loss_clip
+    """The size of one row's loss: its bound (1 for zero_one, the largest cost, the clip) if
+    it has one, else the values' own size."""
+    bound = round_loss(round_).row_bound
+    if bound is not None:
+        return bound
     return max((abs(v) for v in values if v is not None), default=0.0)
 
 
@@ -66,7 +66,7 @@ def _mean_step(round_: Round, scale: float) -> float:
 def holdout_mean_step(round_: Round, disclosure: Disclosure) -> float | None:
     """The step ``holdout_mean`` rounds to under ``disclosure``, where one step fits every
     value (rounded disclosure of a bounded loss); None otherwise."""
-    bounded = round_.loss_kind == LossKind.ZERO_ONE or round_.loss_clip is not None
+    bounded = round_loss(round_).row_bound is not None
     if disclosure != Disclosure.ROUNDED or not bounded:
         return None
     return _mean_step(round_, loss_scale(round_)) or None

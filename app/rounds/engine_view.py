@@ -42,7 +42,8 @@ def round_rules(round: Round) -> RoundRules:
 
 def round_loss(round: Round) -> Loss:
     """The round's per-row loss."""
-    return Loss(LossKind(round.loss_kind), round.loss_clip)
+    costs = None if round.loss_costs is None else tuple(tuple(row) for row in round.loss_costs)
+    return Loss(LossKind(round.loss_kind), round.loss_clip, costs)
 
 
 def round_schema(round: Round) -> FeatureSchema:

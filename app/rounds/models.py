@@ -48,6 +48,8 @@ class Round(Base):
     # Rules
     loss_kind: Mapped[str] = mapped_column(String(20), default="zero_one")
     loss_clip: Mapped[float | None] = mapped_column(Float, default=None)
+    # The cost-weighted loss's matrix: costs[truth][prediction], by class code.
+    loss_costs: Mapped[list[list[int]] | None] = mapped_column(JSON, default=None)
     alpha: Mapped[float] = mapped_column(Float, default=0.0)
     min_group_rows: Mapped[int] = mapped_column(default=1)
     repair_alpha: Mapped[float] = mapped_column(Float, default=0.0)

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.rounds.models import Disclosure, RoundStatus
-from bounty_engine.losses import LossKind
+from bounty_engine.errors import EngineError
+from bounty_engine.losses import LossKind, check_costs
 from bounty_engine.schema import FeatureSchema, Task
 from bounty_engine.significance import AcceptanceTest, Spending, method_for
 
@@ -39,8 +40,19 @@ Schedule = Annotated[
 LossField = Annotated[
     LossKind,
     Field(
-        description="Per-row loss: zero_one (classification), squared or absolute (regression).",
+        description="Per-row loss: zero_one or cost (classification, cost weighs each kind of "
+        "error by loss_costs), squared or absolute (regression).",
         examples=["zero_one"],
+    ),
+]
+LossCosts = Annotated[
+    list[list[int]] | None,
+    Field(
+        description="cost only: loss_costs[i][j] is the cost of predicting class j when the "
+        "truth is class i (classes in the label's order, as the round's schema lists them), "
+        "whole numbers from 0 to 1,000,000. [[0, 3], [1, 0]]: a false positive costs 3, a "
+        "false negative 1.",
+        examples=[[[0, 3], [1, 0]]],
     ),
 ]
 LossClip = Annotated[
@@ -166,6 +178,7 @@ RULE_FIELDS = frozenset(
     {
         "loss",
         "loss_clip",
+        "loss_costs",
         "alpha",
         "min_group_rows",
         "repair_alpha",
@@ -181,10 +194,27 @@ RULE_FIELDS = frozenset(
 """Settings that may change only while a round is a draft."""
 
 
-def check_loss_clip(loss: LossKind, clip: float | None) -> None:
-    """Refuse a clip on the 0-1 loss (it is already bounded)."""
-    if loss is LossKind.ZERO_ONE and clip is not None:
-        raise ValueError("the zero_one loss is already bounded: it takes no loss_clip")
+def check_loss(loss: LossKind, clip: float | None, costs: list[list[int]] | None) -> None:
+    """Refuse a clip on a classification loss (it is already bounded), a cost matrix on any
+    loss but cost, and a cost loss without a valid matrix."""
+    if loss in (LossKind.ZERO_ONE, LossKind.COST) and clip is not None:
+        raise ValueError(f"the {loss.value} loss is already bounded: it takes no loss_clip")
+    if loss is not LossKind.COST:
+        if costs is not None:
+            raise ValueError(f"loss_costs is for the cost loss, not {loss.value}")
+        return
+    if costs is None:
+        raise ValueError("the cost loss needs loss_costs, the cost of each kind of error")
+    try:
+        check_costs(tuple(tuple(row) for row in costs))
+    except EngineError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def loss_task(loss: LossKind) -> Task:
+    """The task a loss kind scores."""
+    classification = loss in (LossKind.ZERO_ONE, LossKind.COST)
+    return Task.CLASSIFICATION if classification else Task.REGRESSION
 
 
 def check_schedule(opens_at: datetime | None, closes_at: datetime | None) -> None:
@@ -226,6 +256,7 @@ class RoundCreate(BaseModel):
     description: Description = ""
     loss: LossField = LossKind.ZERO_ONE
     loss_clip: LossClip = None
+    loss_costs: LossCosts = None
     alpha: Alpha = 0.002
     min_group_rows: MinGroupRows = 30
     repair_alpha: RepairAlpha = 0.0
@@ -241,7 +272,7 @@ class RoundCreate(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        check_loss_clip(self.loss, self.loss_clip)
+        check_loss(self.loss, self.loss_clip, self.loss_costs)
         check_schedule(self.opens_at, self.closes_at)
         return self
 
@@ -250,7 +281,8 @@ class RoundUpdate(BaseModel):
     """Changes to a round; omitted fields stay as they are.
 
     Rules (loss, alpha, quotas, ...) change only while the round is a draft; title,
-    description and schedule until it is closed. ``null`` clears loss_clip, opens_at, closes_at.
+    description and schedule until it is closed. ``null`` clears loss_clip, loss_costs,
+    opens_at, closes_at.
     """
 
     model_config = ConfigDict(
@@ -262,6 +294,7 @@ class RoundUpdate(BaseModel):
     description: Description | None = None
     loss: LossField | None = None
     loss_clip: LossClip = None
+    loss_costs: LossCosts = None
     alpha: Alpha | None = None
     min_group_rows: MinGroupRows | None = None
     repair_alpha: RepairAlpha | None = None
@@ -277,7 +310,7 @@ class RoundUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> Self:
-        nullable = {"loss_clip", "opens_at", "closes_at"}
+        nullable = {"loss_clip", "loss_costs", "opens_at", "closes_at"}
         nulls = sorted(
             name for name in self.model_fields_set - nullable if getattr(self, name) is None
         )
@@ -295,6 +328,7 @@ class RulesOut(BaseModel):
 
     loss: LossKind = Field(examples=["zero_one"])
     loss_clip: float | None = Field(examples=[None])
+    loss_costs: list[list[int]] | None = Field(default=None, examples=[None])
     alpha: float = Field(examples=[0.002])
     min_group_rows: int = Field(examples=[30])
     repair_alpha: float = Field(examples=[0.0])
@@ -348,8 +382,9 @@ class AlphaMeaning(BaseModel):
                 min_group_rows=min_group_rows,
                 summary=summary,
             )
+        what = "cost of the errors" if loss is LossKind.COST else f"{loss.value} error"
         summary = (
-            f"An accepted pair must lower the total {loss.value} error over the {n_holdout} "
+            f"An accepted pair must lower the total {what} over the {n_holdout} "
             f"holdout rows by at least {reduction:g} (and by more than 0), on a group of at "
             f"least {min_group_rows} holdout rows."
         )
@@ -368,7 +403,7 @@ class AcceptanceOut(BaseModel):
     test: AcceptanceTest = Field(examples=["significance"])
     method: str | None = Field(
         description="significance only: sign (exact sign test, zero_one) or t (paired "
-        "t-test, squared and absolute loss).",
+        "t-test, cost, squared and absolute loss).",
         examples=["sign"],
     )
     confidence: float | None = Field(examples=[0.95])
@@ -500,6 +535,15 @@ class RoundOut(BaseModel):
     data: DataOut | None = Field(description="Null until the organizer uploads a dataset.")
     base_model: BaseModelOut | None = Field(description="Null until a base model is set.")
     alpha_meaning: AlphaMeaning | None = Field(description="Null until there is data.")
+    costs_explained: str | None = Field(
+        default=None,
+        description="cost loss only: what each kind of error costs, in words (with the "
+        "label's classes once there is data).",
+        examples=[
+            "Predicting 1 when the truth is 0 costs 3; predicting 0 when the truth is 1 "
+            "costs 1; right predictions cost nothing."
+        ],
+    )
     acceptance: AcceptanceOut = Field(
         description="What an accepted pair means on this round (its guarantee)."
     )

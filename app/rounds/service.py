@@ -20,7 +20,7 @@ from app.core.db import utcnow
 from app.core.storage import ArtifactStore
 from app.rounds.access import require_draft, require_status
 from app.rounds.base_model import load_base_model
-from app.rounds.datasets import refit_schema_to_loss
+from app.rounds.datasets import check_costs_fit, refit_schema_to_loss
 from app.rounds.engine_view import engine_errors, load_split, round_rules, round_schema
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.problems import (
@@ -35,12 +35,13 @@ from app.rounds.schemas import (
     RULE_FIELDS,
     RoundCreate,
     RoundUpdate,
-    check_loss_clip,
+    check_loss,
     check_schedule,
+    loss_task,
 )
 from app.rounds.train_predictions import store_train_predictions
 from bounty_engine.decision import BountyEvaluator
-from bounty_engine.losses import Loss, LossKind
+from bounty_engine.losses import LossKind
 from bounty_engine.round import BountyRound
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -100,7 +101,9 @@ def update_round(
         )
     _check_settings(round, changes)
     if "loss" in changes and round.feature_schema is not None:
-        refit_schema_to_loss(store, round, Loss(changes["loss"]).task)
+        refit_schema_to_loss(store, round, loss_task(changes["loss"]))
+    if round.feature_schema is not None:
+        check_costs_fit(changes.get("loss_costs", round.loss_costs), round_schema(round))
     for name, value in changes.items():
         if name == "loss":
             round.loss_kind = value.value
@@ -120,8 +123,10 @@ def _check_settings(round: Round, changes: Mapping[str, Any]) -> None:
         return changes.get(name, current)
 
     try:
-        check_loss_clip(
-            merged("loss", LossKind(round.loss_kind)), merged("loss_clip", round.loss_clip)
+        check_loss(
+            merged("loss", LossKind(round.loss_kind)),
+            merged("loss_clip", round.loss_clip),
+            merged("loss_costs", round.loss_costs),
         )
         check_schedule(merged("opens_at", round.opens_at), merged("closes_at", round.closes_at))
     except ValueError as exc:

@@ -17,6 +17,7 @@ from app.rounds.schemas import (
     VersionOut,
 )
 from bounty_engine.losses import LossKind
+from bounty_engine.schema import FeatureSchema
 from bounty_engine.significance import AcceptanceTest
 
 
@@ -25,6 +26,7 @@ def rules_out(round: Round) -> RulesOut:
     return RulesOut(
         loss=LossKind(round.loss_kind),
         loss_clip=round.loss_clip,
+        loss_costs=round.loss_costs,
         alpha=round.alpha,
         min_group_rows=round.min_group_rows,
         repair_alpha=round.repair_alpha,
@@ -64,6 +66,37 @@ def alpha_meaning(round: Round) -> AlphaMeaning | None:
     )
 
 
+def costs_explained(round: Round) -> str | None:
+    """A cost round's matrix in words; None for other losses."""
+    if round.loss_costs is None:
+        return None
+    n = len(round.loss_costs)
+    classes = None
+    if round.feature_schema is not None:
+        classes = FeatureSchema.model_validate(round.feature_schema).label.classes
+    names = (
+        [str(c) for c in classes]
+        if classes and len(classes) == n
+        else [f"class {i}" for i in range(n)]
+    )
+    parts = [
+        f"predicting {names[j]} when the truth is {names[i]} costs {cost}"
+        for i, row in enumerate(round.loss_costs)
+        for j, cost in enumerate(row)
+        if i != j
+    ]
+    right = {row[i] for i, row in enumerate(round.loss_costs)}
+    tail = (
+        "right predictions cost nothing"
+        if right == {0}
+        else "; ".join(
+            f"predicting {names[i]} rightly costs {round.loss_costs[i][i]}" for i in range(n)
+        )
+    )
+    text = "; ".join([*parts, tail]) + "."
+    return text[0].upper() + text[1:]
+
+
 def base_model_out(round: Round) -> BaseModelOut | None:
     """The base model's format, source and digest; None before one is set."""
     if round.base_model_sha is None:
@@ -91,6 +124,7 @@ def round_out(round: Round, user: User | None) -> RoundOut:
         data=data_out(round, access.is_organizer_of(round, user)),
         base_model=base_model_out(round),
         alpha_meaning=alpha_meaning(round),
+        costs_explained=costs_explained(round),
         acceptance=AcceptanceOut.build(
             AcceptanceTest(round.acceptance_test),
             loss=LossKind(round.loss_kind),

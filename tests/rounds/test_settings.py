@@ -122,6 +122,7 @@ def test_created_round_shows_its_rules(client: TestClient, organizer: Account) -
     assert created["rules"] == {
         "loss": "absolute",
         "loss_clip": 3.5,
+        "loss_costs": None,
         "alpha": 0.01,
         "min_group_rows": 10,
         "repair_alpha": 0.002,

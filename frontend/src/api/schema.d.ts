@@ -931,7 +931,7 @@ export interface components {
             test: components["schemas"]["AcceptanceTest"];
             /**
              * Method
-             * @description significance only: sign (exact sign test, zero_one) or t (paired t-test, squared and absolute loss).
+             * @description significance only: sign (exact sign test, zero_one) or t (paired t-test, cost, squared and absolute loss).
              * @example sign
              */
             method: string | null;
@@ -1973,7 +1973,7 @@ export interface components {
          * @description The loss a round is scored with.
          * @enum {string}
          */
-        LossKind: "zero_one" | "squared" | "absolute";
+        LossKind: "zero_one" | "cost" | "squared" | "absolute";
         /**
          * MemberAdminOut
          * @description A member as the round's organizer sees them.
@@ -2236,7 +2236,7 @@ export interface components {
              */
             description: string;
             /**
-             * @description Per-row loss: zero_one (classification), squared or absolute (regression).
+             * @description Per-row loss: zero_one or cost (classification, cost weighs each kind of error by loss_costs), squared or absolute (regression).
              * @default zero_one
              * @example zero_one
              */
@@ -2247,6 +2247,21 @@ export interface components {
              * @example 4
              */
             loss_clip?: number | null;
+            /**
+             * Loss Costs
+             * @description cost only: loss_costs[i][j] is the cost of predicting class j when the truth is class i (classes in the label's order, as the round's schema lists them), whole numbers from 0 to 1,000,000. [[0, 3], [1, 0]]: a false positive costs 3, a false negative 1.
+             * @example [
+             *       [
+             *         0,
+             *         3
+             *       ],
+             *       [
+             *         1,
+             *         0
+             *       ]
+             *     ]
+             */
+            loss_costs?: number[][] | null;
             /**
              * Alpha
              * @description Minimum score of an accepted pair, in loss units per holdout row: the pair must lower the holdout's total loss by at least alpha * n_holdout. The default, 0.002, is 2 rows per 1,000 holdout rows for zero_one: keep alpha * n_holdout above one row's largest loss (1 for zero_one, the clip for a clipped loss), or a pair that changes a single row is accepted exactly when the change is right, which reveals that row's label (alpha_meaning says what alpha means on the round's holdout).
@@ -2409,6 +2424,12 @@ export interface components {
             base_model: components["schemas"]["BaseModelOut"] | null;
             /** @description Null until there is data. */
             alpha_meaning: components["schemas"]["AlphaMeaning"] | null;
+            /**
+             * Costs Explained
+             * @description cost loss only: what each kind of error costs, in words (with the label's classes once there is data).
+             * @example Predicting 1 when the truth is 0 costs 3; predicting 0 when the truth is 1 costs 1; right predictions cost nothing.
+             */
+            costs_explained?: string | null;
             /** @description What an accepted pair means on this round (its guarantee). */
             acceptance: components["schemas"]["AcceptanceOut"];
             /**
@@ -2429,7 +2450,8 @@ export interface components {
          * @description Changes to a round; omitted fields stay as they are.
          *
          *     Rules (loss, alpha, quotas, ...) change only while the round is a draft; title,
-         *     description and schedule until it is closed. ``null`` clears loss_clip, opens_at, closes_at.
+         *     description and schedule until it is closed. ``null`` clears loss_clip, loss_costs,
+         *     opens_at, closes_at.
          * @example {
          *       "alpha": 0.001,
          *       "closes_at": "2026-12-01T00:00:00Z"
@@ -2447,6 +2469,21 @@ export interface components {
              * @example 4
              */
             loss_clip?: number | null;
+            /**
+             * Loss Costs
+             * @description cost only: loss_costs[i][j] is the cost of predicting class j when the truth is class i (classes in the label's order, as the round's schema lists them), whole numbers from 0 to 1,000,000. [[0, 3], [1, 0]]: a false positive costs 3, a false negative 1.
+             * @example [
+             *       [
+             *         0,
+             *         3
+             *       ],
+             *       [
+             *         1,
+             *         0
+             *       ]
+             *     ]
+             */
+            loss_costs?: number[][] | null;
             /** Alpha */
             alpha?: number | null;
             /** Min Group Rows */
@@ -2490,6 +2527,11 @@ export interface components {
              * @example null
              */
             loss_clip: number | null;
+            /**
+             * Loss Costs
+             * @example null
+             */
+            loss_costs?: number[][] | null;
             /**
              * Alpha
              * @example 0.002

@@ -67,6 +67,13 @@ export function RoundPage() {
   );
 }
 
+const LOSS: Record<string, string> = {
+  zero_one: "0-1 error",
+  cost: "cost-weighted error",
+  squared: "squared error",
+  absolute: "absolute error",
+};
+
 function Rules({ round }: { round: Round }) {
   const rules = round.rules;
   return (
@@ -77,7 +84,15 @@ function Rules({ round }: { round: Round }) {
       </p>
       <dl className="facts">
         <dt>Loss</dt>
-        <dd>{rules.loss === "zero_one" ? "0-1 error" : rules.loss.replace("_", " ")}</dd>
+        <dd>
+          {LOSS[rules.loss] ?? rules.loss}
+          {round.costs_explained && (
+            <span className="muted" data-testid="costs-explained">
+              {" "}
+              — {round.costs_explained}
+            </span>
+          )}
+        </dd>
         <dt>Alpha</dt>
         <dd>
           {rules.alpha}

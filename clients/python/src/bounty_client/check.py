@@ -67,7 +67,11 @@ class LocalCheck:
 def round_rules(rules: RulesOut) -> RoundRules:
     """The engine's rules for a round, from the rules the API shows."""
     return RoundRules(
-        Loss(LossKind(rules.loss), rules.loss_clip),
+        Loss(
+            LossKind(rules.loss),
+            rules.loss_clip,
+            None if rules.loss_costs is None else tuple(tuple(row) for row in rules.loss_costs),
+        ),
         alpha=rules.alpha,
         min_group_rows=rules.min_group_rows,
         repair_alpha=rules.repair_alpha,

@@ -629,9 +629,9 @@ class RoundCreate(BaseModel):
         ),
     ] = ""
     loss: Annotated[
-        Literal["zero_one", "squared", "absolute"] | None,
+        Literal["zero_one", "cost", "squared", "absolute"] | None,
         Field(
-            description="Per-row loss: zero_one (classification), squared or absolute (regression).",
+            description="Per-row loss: zero_one or cost (classification, cost weighs each kind of error by loss_costs), squared or absolute (regression).",
             examples=["zero_one"],
             title="LossKind",
         ),
@@ -642,6 +642,14 @@ class RoundCreate(BaseModel):
             description="Upper bound on the squared/absolute error of a row; not for zero_one.",
             examples=[4.0],
             title="Loss Clip",
+        ),
+    ] = None
+    loss_costs: Annotated[
+        list[list[int]] | None,
+        Field(
+            description="cost only: loss_costs[i][j] is the cost of predicting class j when the truth is class i (classes in the label's order, as the round's schema lists them), whole numbers from 0 to 1,000,000. [[0, 3], [1, 0]]: a false positive costs 3, a false negative 1.",
+            examples=[[[0, 3], [1, 0]]],
+            title="Loss Costs",
         ),
     ] = None
     alpha: Annotated[
@@ -872,13 +880,21 @@ class RoundUpdate(BaseModel):
     )
     title: Annotated[Title | None, Field(title="Title")] = None
     description: Annotated[Description | None, Field(title="Description")] = None
-    loss: Literal["zero_one", "squared", "absolute"] | None = None
+    loss: Literal["zero_one", "cost", "squared", "absolute"] | None = None
     loss_clip: Annotated[
         LossClip | None,
         Field(
             description="Upper bound on the squared/absolute error of a row; not for zero_one.",
             examples=[4.0],
             title="Loss Clip",
+        ),
+    ] = None
+    loss_costs: Annotated[
+        list[list[int]] | None,
+        Field(
+            description="cost only: loss_costs[i][j] is the cost of predicting class j when the truth is class i (classes in the label's order, as the round's schema lists them), whole numbers from 0 to 1,000,000. [[0, 3], [1, 0]]: a false positive costs 3, a false negative 1.",
+            examples=[[[0, 3], [1, 0]]],
+            title="Loss Costs",
         ),
     ] = None
     alpha: Annotated[Alpha | None, Field(title="Alpha")] = None
@@ -913,12 +929,13 @@ class RoundUpdate(BaseModel):
 
 class RulesOut(BaseModel):
     loss: Annotated[
-        Literal["zero_one", "squared", "absolute"],
+        Literal["zero_one", "cost", "squared", "absolute"],
         Field(
             description="The loss a round is scored with.", examples=["zero_one"], title="LossKind"
         ),
     ]
     loss_clip: Annotated[float | None, Field(examples=[None], title="Loss Clip")]
+    loss_costs: Annotated[list[list[int]] | None, Field(examples=[None], title="Loss Costs")] = None
     alpha: Annotated[float, Field(examples=[0.002], title="Alpha")]
     min_group_rows: Annotated[int, Field(examples=[30], title="Min Group Rows")]
     repair_alpha: Annotated[float, Field(examples=[0.0], title="Repair Alpha")]
@@ -1298,7 +1315,7 @@ class AcceptanceOut(BaseModel):
     method: Annotated[
         str | None,
         Field(
-            description="significance only: sign (exact sign test, zero_one) or t (paired t-test, squared and absolute loss).",
+            description="significance only: sign (exact sign test, zero_one) or t (paired t-test, cost, squared and absolute loss).",
             examples=["sign"],
             title="Method",
         ),
@@ -1641,6 +1658,16 @@ class RoundOut(BaseModel):
     ]
     base_model: Annotated[BaseModelOut | None, Field(description="Null until a base model is set.")]
     alpha_meaning: Annotated[AlphaMeaning | None, Field(description="Null until there is data.")]
+    costs_explained: Annotated[
+        str | None,
+        Field(
+            description="cost loss only: what each kind of error costs, in words (with the label's classes once there is data).",
+            examples=[
+                "Predicting 1 when the truth is 0 costs 3; predicting 0 when the truth is 1 costs 1; right predictions cost nothing."
+            ],
+            title="Costs Explained",
+        ),
+    ] = None
     acceptance: Annotated[
         AcceptanceOut,
         Field(description="What an accepted pair means on this round (its guarantee)."),
