@@ -17,7 +17,7 @@ from app.rounds.models import Round
 from app.rounds.problems import NoDataset
 from bounty_engine.data import read_table
 from bounty_engine.errors import EngineError
-from bounty_engine.losses import Loss, LossKind
+from bounty_engine.losses import Loss, LossKind, cost_matrix
 from bounty_engine.round import RoundRules
 from bounty_engine.schema import FeatureSchema
 from bounty_engine.significance import AcceptanceTest
@@ -42,8 +42,7 @@ def round_rules(round: Round) -> RoundRules:
 
 def round_loss(round: Round) -> Loss:
     """The round's per-row loss."""
-    costs = None if round.loss_costs is None else tuple(tuple(row) for row in round.loss_costs)
-    return Loss(LossKind(round.loss_kind), round.loss_clip, costs)
+    return Loss(LossKind(round.loss_kind), round.loss_clip, cost_matrix(round.loss_costs))
 
 
 def round_schema(round: Round) -> FeatureSchema:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from app.rounds.models import Disclosure, RoundStatus
 from bounty_engine.errors import EngineError
-from bounty_engine.losses import LossKind, check_costs
+from bounty_engine.losses import LossKind, check_costs, cost_matrix
 from bounty_engine.schema import FeatureSchema, Task
 from bounty_engine.significance import AcceptanceTest, Spending, method_for
 
@@ -206,7 +206,7 @@ def check_loss(loss: LossKind, clip: float | None, costs: list[list[int]] | None
     if costs is None:
         raise ValueError("the cost loss needs loss_costs, the cost of each kind of error")
     try:
-        check_costs(tuple(tuple(row) for row in costs))
+        check_costs(cost_matrix(costs) or ())
     except EngineError as exc:
         raise ValueError(str(exc)) from exc
 

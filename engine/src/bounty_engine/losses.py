@@ -9,6 +9,7 @@ repair rules (docs/acceptance.md) apply unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,11 @@ def check_costs(costs: CostMatrix) -> None:
                 raise EngineError(f"costs are whole numbers from 0 to {MAX_COST}; got {cost!r}")
     if not any(costs[i][j] for i in range(n) for j in range(n) if i != j):
         raise EngineError("a cost matrix must charge something for some wrong prediction")
+
+
+def cost_matrix(rows: Sequence[Sequence[int]] | None) -> CostMatrix | None:
+    """A cost matrix as ``Loss`` takes it, from the lists JSON gives (None stays None)."""
+    return None if rows is None else tuple(tuple(row) for row in rows)
 
 
 def zero_one_costs(n_classes: int) -> CostMatrix:

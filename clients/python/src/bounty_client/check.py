@@ -23,7 +23,7 @@ from bounty_engine.data import label_values, prepare_features
 from bounty_engine.decision import Decision, PairStats
 from bounty_engine.errors import EngineError
 from bounty_engine.groups import Group
-from bounty_engine.losses import Loss, LossKind
+from bounty_engine.losses import Loss, LossKind, cost_matrix
 from bounty_engine.models import LoadedModel
 from bounty_engine.predictions import encode_labels, encode_predictions
 from bounty_engine.round import RoundRules, run_pair
@@ -67,11 +67,7 @@ class LocalCheck:
 def round_rules(rules: RulesOut) -> RoundRules:
     """The engine's rules for a round, from the rules the API shows."""
     return RoundRules(
-        Loss(
-            LossKind(rules.loss),
-            rules.loss_clip,
-            None if rules.loss_costs is None else tuple(tuple(row) for row in rules.loss_costs),
-        ),
+        Loss(LossKind(rules.loss), rules.loss_clip, cost_matrix(rules.loss_costs)),
         alpha=rules.alpha,
         min_group_rows=rules.min_group_rows,
         repair_alpha=rules.repair_alpha,
