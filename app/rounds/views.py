@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.auth.models import User
 from app.rounds import access, engine_view
 from app.rounds.disclosure import disclosure_for, holdout_mean
+from app.rounds.engine_view import round_schema
 from app.rounds.models import Disclosure, ModelVersion, Round
 from app.rounds.schemas import (
     AcceptanceOut,
@@ -17,7 +18,6 @@ from app.rounds.schemas import (
     VersionOut,
 )
 from bounty_engine.losses import LossKind
-from bounty_engine.schema import FeatureSchema
 from bounty_engine.significance import AcceptanceTest
 
 
@@ -71,9 +71,7 @@ def costs_explained(round: Round) -> str | None:
     if round.loss_costs is None:
         return None
     n = len(round.loss_costs)
-    classes = None
-    if round.feature_schema is not None:
-        classes = FeatureSchema.model_validate(round.feature_schema).label.classes
+    classes = None if round.feature_schema is None else round_schema(round).label.classes
     names = (
         [str(c) for c in classes]
         if classes and len(classes) == n
