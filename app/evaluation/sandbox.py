@@ -72,17 +72,19 @@ import ctypes
 import json
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
 import multiprocessing.forkserver
 import os
 import resource
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -109,6 +111,13 @@ _preloaded = False
 _SAMPLE_SECONDS = 0.25  # how often the parent reads the child's CPU time and address space
 _NEAR_MEMORY_LIMIT = 0.9
 _LOST = 255  # multiprocessing's exit code when the fork server died and the status was lost
+# Workers that share a process (the demo's, the tests') start and reap children from several
+# threads, which multiprocessing does not make safe: every ``Process.start()`` polls all earlier
+# children, and a fork-server child's exit status is one message read once from its sentinel, so
+# two threads polling the same child both read it and the second, finding the pipe empty, records
+# exit code 255 as if the fork server had died. Children are started and polled under this lock
+# only; waiting for them (on their sentinels) happens outside it.
+_CHILDREN = threading.Lock()
 _CRASH_SIGNALS = frozenset(
     {
         signal.SIGSEGV,
@@ -297,17 +306,22 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return _FORK_SERVER
 
 
-def warm_up() -> None:
+def warm_up() -> int:
     """Start the fork server (it imports the engine once, which takes seconds) by running an
-    empty child, so that the first evaluation does not wait for it."""
+    empty child, so that the first evaluation does not wait for it; returns the child's exit
+    code (nonzero, logged: this machine cannot start evaluation processes)."""
     if landlock.abi_version() < 1:
         log.warning(
             "this kernel has no Landlock: evaluation children are not confined to their own "
             "files (set BOUNTY_SANDBOX_REQUIRE_FILE_ISOLATION to refuse to evaluate instead)"
         )
     child = _context().Process(target=_nothing, daemon=True)
-    child.start()
-    child.join()
+    with _CHILDREN:
+        child.start()
+    code = _wait(child, None)
+    if code != 0:
+        log.error("the fork server could not run an empty child (%s)", _exit_name(code))
+    return code
 
 
 def _nothing() -> None:
@@ -376,8 +390,23 @@ def _start_child(
     process = _context().Process(
         target=_enter_child, args=(str(job_dir), limits, loader), daemon=True
     )
-    process.start()
+    with _CHILDREN:
+        process.start()
     return process
+
+
+@overload
+def _wait(process: multiprocessing.process.BaseProcess, timeout: None) -> int: ...
+@overload
+def _wait(process: multiprocessing.process.BaseProcess, timeout: float) -> int | None: ...
+def _wait(process: multiprocessing.process.BaseProcess, timeout: float | None) -> int | None:
+    """The child's exit code once it has ended, or None if it still runs after ``timeout``
+    seconds (None: no limit). Never reads a status another thread may be reading (``_CHILDREN``)."""
+    if not multiprocessing.connection.wait([process.sentinel], timeout):
+        return None
+    with _CHILDREN:
+        process.join()  # its status is ready (or its fork server gone): this does not block
+        return process.exitcode
 
 
 def _forget_fork_server() -> None:
@@ -406,20 +435,20 @@ def _run_child(job_dir: Path, limits: Limits, loader: Loader) -> None:
         raise SandboxUnavailable(
             f"the evaluation process could not be started ({describe_exception(exc)})"
         ) from exc
-    usage = _watch(process, limits.wall_seconds)
-    if process.exitcode is None:
+    code, usage = _watch(process, limits.wall_seconds)
+    if code is None:
         _kill_group(process.pid)
-        process.join()
+        _wait(process, None)
         raise SandboxError(
             f"the evaluation took longer than {limits.wall_seconds:g} seconds and was stopped"
         )
-    if process.exitcode == _LOST:
+    if code == _LOST:
         _kill_group(process.pid)  # it may outlive its fork server if killed before it confined
-    if process.exitcode != 0:
+    if code != 0:
         log = job_dir / "stderr.txt"
         stderr = log.read_text(errors="replace") if log.exists() else ""
         started = (job_dir / STARTED).exists()
-        raise _failure(process.exitcode, stderr, started=started, usage=usage, limits=limits)
+        raise _failure(code, stderr, started=started, usage=usage, limits=limits)
 
 
 def _kill_group(pid: int | None) -> None:
@@ -454,19 +483,21 @@ class _Usage:
                     self.memory_bytes = max(self.memory_bytes, int(line.split()[1]) * 1024)
 
 
-def _watch(process: multiprocessing.process.BaseProcess, wall_seconds: float) -> _Usage:
+def _watch(
+    process: multiprocessing.process.BaseProcess, wall_seconds: float
+) -> tuple[int | None, _Usage]:
     """Wait for the child's end or the wall-clock limit, sampling its usage meanwhile (the wait
-    ends as soon as the child does)."""
+    ends as soon as the child does); its exit code is None if it still runs."""
     usage = _Usage()
     deadline = time.monotonic() + wall_seconds
     while True:
         usage.sample(process.pid)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return usage
-        process.join(min(remaining, _SAMPLE_SECONDS))
-        if process.exitcode is not None:
-            return usage
+            return None, usage
+        code = _wait(process, min(remaining, _SAMPLE_SECONDS))
+        if code is not None:
+            return code, usage
 
 
 def _failure(

@@ -13,6 +13,7 @@ import multiprocessing.context
 import multiprocessing.forkserver
 import os
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,24 @@ def test_a_fork_server_that_dies_mid_evaluation_is_the_platforms_failure(
     with pytest.raises(SandboxUnavailable, match="fork server died"):
         job.run()
     assert isinstance(job.run(), dict)  # a new fork server is started for the next one
+
+
+def test_children_started_and_reaped_from_several_threads_all_report_their_own_exit() -> None:
+    """Workers sharing a process (the demo's) start children side by side. multiprocessing reads
+    a fork-server child's status once, and every start polls all earlier children: without
+    ``sandbox._CHILDREN`` about one child in ten was reported as exit code 255, a dead fork
+    server (CI saw a submission retried for it)."""
+    codes: list[int] = []
+
+    def run_children() -> None:
+        codes.extend(sandbox.warm_up() for _ in range(40))
+
+    threads = [threading.Thread(target=run_children) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [0] * 160
 
 
 def test_a_failed_fork_is_the_platforms_failure(job: Job, monkeypatch: pytest.MonkeyPatch) -> None:
