@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,8 +12,15 @@ from app.core.storage import ArtifactStore
 from app.rounds.models import ModelVersion
 from app.rounds.train_predictions import store_train_predictions
 from app.submissions.models import Submission, SubmissionStatus
-from app.submissions.verdict_record import StoredRepair, StoredStats, StoredTest, StoredVerdict
+from app.submissions.verdict_record import (
+    StoredRates,
+    StoredRepair,
+    StoredStats,
+    StoredTest,
+    StoredVerdict,
+)
 from bounty_engine.decision import BountyEvaluator, Decision, PairStats, VersionInfo
+from bounty_engine.error_rates import ErrorRates
 from bounty_engine.significance import SignificanceResult
 
 
@@ -89,7 +98,13 @@ def _stored_stats(stats: PairStats) -> StoredStats:
         score=stats.score,
         score_se=stats.score_se,
         loss_before=stats.loss_before,
+        rates_before=_stored_rates(stats.rates_before),
+        rates_after=_stored_rates(stats.rates_after),
     )
+
+
+def _stored_rates(rates: ErrorRates | None) -> StoredRates | None:
+    return None if rates is None else StoredRates(**dataclasses.asdict(rates))
 
 
 def record_verdict(sub: Submission, decision: Decision) -> None:

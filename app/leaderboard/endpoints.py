@@ -210,6 +210,7 @@ def _groups(session: Session, view: service.Viewer) -> GroupsOut:
                 version=sub.version,
                 repairs=repairs_out(verdict),
                 decided_at=sub.decided_at,
+                **(stats.error_rates() if stats else {}),
             )
         )
     return GroupsOut(

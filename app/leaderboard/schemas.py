@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.rounds.models import Disclosure
-from app.submissions.schemas import RepairOut
+from app.submissions.schemas import GroupErrorRates, RepairOut
 
 _HOLDOUT = (
     "as the round's disclosure allows: rounded (to a 1-2-5 step no finer than its largest "
@@ -146,8 +146,9 @@ class FeatureUsageOut(BaseModel):
     teams: list[TeamFeatureUsage]
 
 
-class AcceptedGroupOut(BaseModel):
-    """An accepted, not disqualified submission: its group and what it did to the model."""
+class AcceptedGroupOut(GroupErrorRates):
+    """An accepted, not disqualified submission: its group and what it did to the model (with
+    the group's false-positive and false-negative rates on the holdout, on two-class rounds)."""
 
     submission_id: int = Field(examples=[42])
     team_id: int = Field(examples=[7])

@@ -16,6 +16,7 @@ from app.core.storage import ArtifactStore
 from app.rounds.models import Round
 from app.rounds.problems import NoDataset
 from bounty_engine.data import read_table
+from bounty_engine.error_rates import positive_class
 from bounty_engine.errors import EngineError
 from bounty_engine.losses import Loss, LossKind, cost_matrix
 from bounty_engine.round import RoundRules
@@ -37,6 +38,9 @@ def round_rules(round: Round) -> RoundRules:
         confidence=round.confidence,
         planned_submissions=round.planned_submissions,
         test_guard=round.test_guard and round.n_test > 0,
+        pos_label=None
+        if round.feature_schema is None
+        else positive_class(round_schema(round).label),
     )
 
 

@@ -84,6 +84,7 @@ def holdout_stats(
         group_loss_before=loss(before),
         group_loss_after=loss(after),
         score=round_to_step(raw.score or 0.0, score_step),
+        **_error_rates(raw, rounded=True),
     )
 
 
@@ -93,7 +94,26 @@ def _exact(raw: StoredStats) -> SplitStatsOut:
         group_loss_before=raw.group_loss_before,
         group_loss_after=raw.group_loss_after,
         score=raw.score or 0.0,
+        **_error_rates(raw, rounded=False),
     )
+
+
+def _error_rates(raw: StoredStats, *, rounded: bool) -> dict[str, float | None]:
+    """The group's false-positive and false-negative rates before and after; rounded, each to
+    a step no finer than its sampling error (1 / (2 sqrt(rows of its true class)))."""
+    out: dict[str, float | None] = {}
+    for when, rates in (("before", raw.rates_before), ("after", raw.rates_after)):
+        if rates is None:
+            continue
+        for kind, errors, rows in (
+            ("false_positive", rates.false_positives, rates.negatives),
+            ("false_negative", rates.false_negatives, rates.positives),
+        ):
+            rate = errors / rows if rows else None
+            if rounded and rate is not None:
+                rate = round_to_step(rate, step_at_least(1 / (2 * math.sqrt(rows))))
+            out[f"{kind}_rate_{when}"] = rate
+    return out
 
 
 def participant_reason(reason: str, disclosure: Disclosure) -> str:

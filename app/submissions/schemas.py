@@ -8,8 +8,42 @@ from pydantic import BaseModel, Field
 
 from app.core.errors import ProblemError
 
+_RATE = (
+    "two-class rounds only (null otherwise, or when the group has no row of that true class); "
+    "the positive class is the label's second class; holdout rates are rounded, unless the "
+    "round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class))"
+)
 
-class SplitStatsOut(BaseModel):
+
+class GroupErrorRates(BaseModel):
+    """The group's false-positive and false-negative rates under the model before the pair and
+    under h (definitions as fairlearn's ``false_positive_rate`` and ``false_negative_rate``)."""
+
+    false_positive_rate_before: float | None = Field(
+        default=None,
+        description="Of the group's rows whose truth is negative, the share the current model "
+        f"predicts positive; {_RATE}.",
+        examples=[0.082],
+    )
+    false_positive_rate_after: float | None = Field(
+        default=None, description=f"The same share under h; {_RATE}.", examples=[0.05]
+    )
+    false_negative_rate_before: float | None = Field(
+        default=None,
+        description="Of the group's rows whose truth is positive, the share the current model "
+        f"predicts negative; {_RATE}.",
+        examples=[0.41],
+    )
+    false_negative_rate_after: float | None = Field(
+        default=None, description=f"The same share under h; {_RATE}.", examples=[0.2]
+    )
+
+    def error_rates(self) -> dict[str, float | None]:
+        """The four rates, to copy into another body that shows them."""
+        return {name: getattr(self, name) for name in GroupErrorRates.model_fields}
+
+
+class SplitStatsOut(GroupErrorRates):
     """A pair measured on one split. Train numbers are exact; holdout numbers are shown as the
     round discloses them: exact, or rounded to a 1-2-5 step no finer than their sampling error
     (so never exact counts of holdout rows)."""

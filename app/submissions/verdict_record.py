@@ -19,6 +19,16 @@ class _Stored(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class StoredRates(_Stored):
+    """A binary classifier's errors on the group's rows, by true class
+    (``bounty_engine.error_rates``)."""
+
+    negatives: int
+    positives: int
+    false_positives: int
+    false_negatives: int
+
+
 class StoredStats(_Stored):
     """A pair measured on one split, against the head version it was decided against."""
 
@@ -29,6 +39,10 @@ class StoredStats(_Stored):
     score: float | None = None
     score_se: float | None = None
     loss_before: float | None = None
+    rates_before: StoredRates | None = None
+    """The head's errors on the group by true class (two-class rounds only)."""
+    rates_after: StoredRates | None = None
+    """h's errors on the group by true class."""
 
 
 class StoredRepair(_Stored):

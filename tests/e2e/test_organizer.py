@@ -1,4 +1,5 @@
-"""An organizer in a real browser: create a round on Adult through the wizard and open it;
+"""An organizer in a real browser: create a cost-weighted round on Adult through the wizard (its
+cost matrix edited in the browser) and open it;
 then, on a round with a submission, disqualify it (seeing the replay), export the model bundle
 and read the closing report."""
 
@@ -24,7 +25,7 @@ def _sign_in(page: Page, email: str, password: str, then: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(then) + "$"))
 
 
-def test_an_organizer_creates_and_opens_a_round_on_adult_with_the_wizard(
+def test_an_organizer_creates_and_opens_a_cost_weighted_round_on_adult_with_the_wizard(
     page: Page, tmp_path: Path
 ) -> None:
     data = tmp_path / "adult.csv"
@@ -37,6 +38,11 @@ def test_an_organizer_creates_and_opens_a_round_on_adult_with_the_wizard(
     page.get_by_label("Description").fill("Find where the **income** model fails.")
     page.get_by_label("Alpha: the smallest improvement accepted").fill("0.002")
     page.get_by_label("Submissions per team per day").fill("20")
+    # Scored by costs: a false positive (a high income predicted wrongly) costs 3.
+    page.get_by_label("Loss").select_option("cost")
+    page.get_by_label(
+        "cost of predicting second class (positive) when the truth is first class (negative)"
+    ).fill("3")
     screenshot(page, "wizard-rules")
     page.get_by_role("button", name="Create the draft round").click()
 
@@ -49,6 +55,10 @@ def test_an_organizer_creates_and_opens_a_round_on_adult_with_the_wizard(
     meaning = page.get_by_test_id("alpha-meaning")
     expect(meaning).to_contain_text("Holdout: 12,2")  # a quarter of Adult's 48,842 rows
     expect(meaning).to_contain_text("rows")
+    expect(page.get_by_test_id("setup-costs")).to_contain_text(
+        "Predicting >50K when the truth is <=50K costs 3; predicting <=50K when the truth is "
+        ">50K costs 1"
+    )
     screenshot(page, "wizard-data")
 
     page.get_by_role("button", name="Train the default model on the train split").click()
@@ -60,6 +70,7 @@ def test_an_organizer_creates_and_opens_a_round_on_adult_with_the_wizard(
     screenshot(page, "admin-new-round")
     page.get_by_role("link", name="← the round's public page").click()
     expect(page.get_by_role("strong").filter(has_text="income")).to_be_visible()  # Markdown
+    expect(page.get_by_test_id("costs-explained")).to_contain_text("costs 3")
 
 
 def test_an_organizer_disqualifies_exports_and_reads_the_report(

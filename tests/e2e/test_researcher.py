@@ -68,6 +68,9 @@ def test_a_researcher_submits_with_the_rule_builder_and_sees_the_verdict_live(
     expect(status).to_contain_text("accepted", timeout=90_000)
     expect(page.get_by_role("heading", name="Verdict")).to_be_visible()
     expect(page.get_by_role("cell", name="not disclosed")).to_have_count(0)  # accepted: shown
+    # Adult is a two-class round: the group's error rates, exact on train, rounded on holdout.
+    false_negatives = page.get_by_role("row", name=re.compile("^false-negative rate before"))
+    expect(false_negatives).to_contain_text(re.compile(r"\d+\.\d+%.*≈ \d"))
     screenshot(page, "verdict")
 
     page.get_by_role("link", name=f"← {DEMO_SLUG}").click()
@@ -75,6 +78,10 @@ def test_a_researcher_submits_with_the_rule_builder_and_sees_the_verdict_live(
     expect(_leaderboard_row(page, "Browser Sleuths").locator("td").first).to_have_text("1")
     expect(version_rows).to_have_count(versions_before + 1)
     expect(page.get_by_role("rowheader", name="Browser Sleuths").last).to_be_visible()
+    groups = page.get_by_test_id("accepted-groups")
+    expect(groups.get_by_role("columnheader", name="false-negative rate")).to_be_visible()
+    sleuths = groups.get_by_role("row").filter(has=page.get_by_role("cell", name="Browser Sleuths"))
+    expect(sleuths).to_contain_text(re.compile(r"≈ \d+(\.\d+)?% → ≈ \d+(\.\d+)?%"))
     screenshot(page, "round")
 
     page.get_by_role("link", name="Your team's submissions").click()

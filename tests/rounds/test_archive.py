@@ -65,6 +65,9 @@ def elsewhere(tmp_path: Path) -> Iterator[Instance]:
         yield Instance(client, organizer, worker, store)
 
 
+COSTS = [[0, 3], [1, 0]]
+
+
 def _archive(arena: Arena) -> bytes:
     response = arena.client.get(
         f"/api/v1/rounds/{arena.slug}/archive", headers=arena.organizer.headers
@@ -76,7 +79,7 @@ def _archive(arena: Arena) -> bytes:
 
 def _verdicts(client: TestClient, who: Account, slug: str) -> list[tuple[Any, ...]]:
     subs = client.get(f"/api/v1/rounds/{slug}/submissions", headers=who.headers).json()
-    keys = ("outcome", "reason", "version", "score")
+    keys = ("outcome", "reason", "version", "score", "holdout")  # holdout: error rates too
     return [
         (s["status"], *(s["verdict"].get(k) for k in keys)) if s["verdict"] else (s["status"],)
         for s in sorted(subs, key=lambda s: s["id"])
@@ -101,9 +104,12 @@ def arena(
     request: pytest.FixtureRequest, client: TestClient, session_factory: sessionmaker[Session]
 ) -> Arena:
     """The played round decides by the threshold rule, or by ``request.param``'s rule (planning
-    a single submission, so that the small planted groups' imperfect patches can pass)."""
+    a single submission, so that the small planted groups' imperfect patches can pass); "cost"
+    is the threshold rule on a cost-weighted loss."""
     rule = getattr(request, "param", "threshold")
-    return build_arena(client, session_factory, acceptance_test=rule, planned_submissions=1)
+    loss = {"loss": "cost", "loss_costs": COSTS} if rule == "cost" else {}
+    test = "threshold" if rule == "cost" else rule
+    return build_arena(client, session_factory, acceptance_test=test, planned_submissions=1, **loss)
 
 
 @pytest.fixture
@@ -153,7 +159,7 @@ def _play(arena: Arena, worker: Worker) -> Arena:
 
 
 @pytest.mark.both_backends
-@pytest.mark.parametrize("arena", ["threshold", "significance"], indirect=True)
+@pytest.mark.parametrize("arena", ["threshold", "significance", "cost"], indirect=True)
 def test_an_imported_round_replays_to_the_same_model_verdicts_and_leaderboard(
     played: Arena, elsewhere: Instance
 ) -> None:
@@ -172,7 +178,9 @@ def test_an_imported_round_replays_to_the_same_model_verdicts_and_leaderboard(
     there = _verdicts(elsewhere.client, elsewhere.organizer, slug)
     assert there == here
     rules = elsewhere.client.get(f"/api/v1/rounds/{slug}", headers=elsewhere.organizer.headers)
-    assert rules.json()["rules"]["acceptance_test"] == body["round"]["rules"]["acceptance_test"]
+    source = arena.client.get(f"/api/v1/rounds/{arena.slug}", headers=arena.organizer.headers)
+    for setting in ("acceptance_test", "loss", "loss_costs"):
+        assert rules.json()["rules"][setting] == source.json()["rules"][setting]
     assert _versions(elsewhere.client, elsewhere.organizer, slug) == _versions(
         arena.client, arena.organizer, arena.slug
     )

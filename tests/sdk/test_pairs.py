@@ -20,7 +20,10 @@ from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import DemoServer
 
 Run = Callable[..., Result]
-STATS = ("n_group", "group_loss_before", "group_loss_after", "score")
+RATES = tuple(
+    f"false_{kind}_rate_{when}" for kind in ("positive", "negative") for when in ("before", "after")
+)
+STATS = ("n_group", "group_loss_before", "group_loss_after", "score", *RATES)
 
 
 def _patch(server: DemoServer, api_key: str, rule: str, path: Path) -> Path:

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bounty_engine.accepted import AcceptedGroup, AcceptedGroups
+from bounty_engine.error_rates import ErrorRates
 from bounty_engine.errors import EngineError, PredictionError
 from bounty_engine.exact import SCALE_BITS, decimal_units, exact_sum, exact_sums_by, to_float
 from bounty_engine.losses import Loss, LossKind
@@ -84,6 +85,11 @@ class PairStats:
     score_se: float = 0.0
     """The standard error of ``score`` as an estimate of the same change on fresh data (from
     the per-row loss differences over the split)."""
+    rates_before: ErrorRates | None = None
+    """The head's false-positive and false-negative counts on the group's rows (two-class
+    rounds with a ``pos_label``; ``bounty_engine.error_rates``)."""
+    rates_after: ErrorRates | None = None
+    """The same for h's predictions on those rows."""
 
     @property
     def loss_after_patch(self) -> float:
@@ -189,6 +195,8 @@ class BountyEvaluator:
     that passes everything is still held for review, not spliced in, if on that split it makes
     the model worse beyond its 95% interval, or leaves the head worse than the base model beyond
     its interval; ``decide(..., release=True)`` waives that for a pair an organizer released.
+    With ``pos_label`` (the positive class code of a two-class label), each split's statistics
+    also count the group's false positives and false negatives before and after.
     """
 
     def __init__(
@@ -203,6 +211,7 @@ class BountyEvaluator:
         confidence: float = 0.95,
         planned_submissions: int = 1000,
         guard_split: str | None = None,
+        pos_label: int | None = None,
     ) -> None:
         self.loss = loss
         self.alpha = alpha
@@ -213,6 +222,7 @@ class BountyEvaluator:
         self.confidence = confidence
         self.planned_submissions = planned_submissions
         self.guard_split = guard_split
+        self.pos_label = pos_label
 
     def fit(self, y: Mapping[str, Array], base_predictions: Mapping[str, Array]) -> BountyEvaluator:
         """Start from the base model f0: ``y`` and ``base_predictions`` per split, encoded."""
@@ -226,6 +236,8 @@ class BountyEvaluator:
             raise EngineError(
                 f"the guard split {self.guard_split!r} must be a tracked shadow split"
             )
+        if self.pos_label is not None and self.loss.task is not Task.CLASSIFICATION:
+            raise EngineError("pos_label applies to classification rounds only")
         self.spending_ = Spending(self.confidence, self.planned_submissions)
         self.tested_ = 0  # pairs that have drawn on the error budget, in decision order
         if self.decision_split not in y or set(y) != set(base_predictions):
@@ -463,7 +475,17 @@ class BountyEvaluator:
             score=to_float(before - after, state.n),
             loss_before=to_float(state.loss_units, state.n),
             score_se=_mean_se(float(diff.sum()), _squares(diff), state.n),
+            **self._rates(state, rows),
         )
+
+    def _rates(self, state: _SplitState, rows: _Rows) -> dict[str, ErrorRates]:
+        if self.pos_label is None:
+            return {}
+        truth = state.y[rows.idx]
+        return {
+            "rates_before": ErrorRates.of(truth, state.pred[rows.idx], self.pos_label),
+            "rates_after": ErrorRates.of(truth, rows.values, self.pos_label),
+        }
 
     def _verdict(self, stats: PairStats, before: int, after: int) -> tuple[Reason, str] | None:
         if stats.n_group < self.min_group_rows:

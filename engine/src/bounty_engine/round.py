@@ -36,6 +36,9 @@ class RoundRules:
     confidence: float = 0.95
     planned_submissions: int = 1000
     test_guard: bool = False
+    pos_label: int | None = None
+    """The positive class of a two-class round (``bounty_engine.error_rates.positive_class``):
+    verdicts then count false positives and negatives."""
 
     def evaluator(
         self, decision_split: str = "holdout", *, min_group_rows: int | None = None
@@ -54,6 +57,7 @@ class RoundRules:
             confidence=self.confidence,
             planned_submissions=self.planned_submissions,
             guard_split="test" if guarded else None,
+            pos_label=self.pos_label,
         )
 
     @classmethod

@@ -971,9 +971,34 @@ export interface components {
         AcceptanceTest: "significance" | "threshold";
         /**
          * AcceptedGroupOut
-         * @description An accepted, not disqualified submission: its group and what it did to the model.
+         * @description An accepted, not disqualified submission: its group and what it did to the model (with
+         *     the group's false-positive and false-negative rates on the holdout, on two-class rounds).
          */
         AcceptedGroupOut: {
+            /**
+             * False Positive Rate Before
+             * @description Of the group's rows whose truth is negative, the share the current model predicts positive; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.082
+             */
+            false_positive_rate_before?: number | null;
+            /**
+             * False Positive Rate After
+             * @description The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.05
+             */
+            false_positive_rate_after?: number | null;
+            /**
+             * False Negative Rate Before
+             * @description Of the group's rows whose truth is positive, the share the current model predicts negative; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.41
+             */
+            false_negative_rate_before?: number | null;
+            /**
+             * False Negative Rate After
+             * @description The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.2
+             */
+            false_negative_rate_after?: number | null;
             /**
              * Submission Id
              * @example 42
@@ -2664,6 +2689,30 @@ export interface components {
          *     (so never exact counts of holdout rows).
          */
         SplitStatsOut: {
+            /**
+             * False Positive Rate Before
+             * @description Of the group's rows whose truth is negative, the share the current model predicts positive; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.082
+             */
+            false_positive_rate_before?: number | null;
+            /**
+             * False Positive Rate After
+             * @description The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.05
+             */
+            false_positive_rate_after?: number | null;
+            /**
+             * False Negative Rate Before
+             * @description Of the group's rows whose truth is positive, the share the current model predicts negative; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.41
+             */
+            false_negative_rate_before?: number | null;
+            /**
+             * False Negative Rate After
+             * @description The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).
+             * @example 0.2
+             */
+            false_negative_rate_after?: number | null;
             /**
              * N Group
              * @description Rows of the split in the group (holdout, rounded: to a step of at least half its square root).

@@ -4,9 +4,10 @@ import { describe, expect, it } from "vitest";
 import type { Schemas } from "../api/client";
 import { Leaderboard } from "./Leaderboard";
 
+let nextTeamId = 0;
 const entry = (rank: number | null, team: string, improvement: number | null, accepted: number) => ({
   rank,
-  team_id: team.length,
+  team_id: ++nextTeamId,
   team,
   improvement,
   accepted,

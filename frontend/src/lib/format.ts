@@ -15,6 +15,15 @@ export function formatNumber(value: number | null | undefined, digits: number | 
   return digits === "rounded" ? `≈ ${value.toLocaleString("en", { maximumFractionDigits: 12 })}` : value.toFixed(digits);
 }
 
+/** A rate as a percentage; rounded ones (the server rounded them for disclosure) marked "≈". */
+export function formatRate(value: number | null | undefined, digits: number | "rounded"): string {
+  if (value === null || value === undefined) return "—";
+  const percent = value * 100;
+  return digits === "rounded"
+    ? `≈ ${percent.toLocaleString("en", { maximumFractionDigits: 8 })}%`
+    : `${percent.toFixed(digits)}%`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KB`;

@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router-dom";
 
 import { api, ApiError, unwrap, type Schemas } from "../api/client";
 import { useAuth } from "../auth/AuthContext";
+import { AcceptedGroups } from "../components/AcceptedGroups";
 import { FeatureHeatmap } from "../components/Heatmap";
 import { SignInFirst } from "../components/Layout";
 import { Leaderboard } from "../components/Leaderboard";
@@ -61,6 +62,7 @@ export function RoundPage() {
           <Standings slug={slug} />
         </section>
       </div>
+      <GroupTable slug={slug} />
       <Insight slug={slug} />
       <FeatureTable slug={slug} />
     </article>
@@ -197,6 +199,22 @@ function Standings({ slug }: { slug: string }) {
   });
   if (board.error) return <ProblemMessage error={board.error} />;
   return board.data ? <Leaderboard board={board.data} /> : <p>Loading…</p>;
+}
+
+function GroupTable({ slug }: { slug: string }) {
+  const groups = useQuery({
+    queryKey: ["groups", slug],
+    refetchInterval: 10_000,
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/rounds/{slug}/groups", { params: { path: { slug } } })),
+  });
+  return (
+    <section aria-labelledby="groups">
+      <h2 id="groups">Accepted groups</h2>
+      <ProblemMessage error={groups.error} />
+      {groups.data && <AcceptedGroups groups={groups.data} />}
+    </section>
+  );
 }
 
 function Insight({ slug }: { slug: string }) {

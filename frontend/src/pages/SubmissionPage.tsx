@@ -6,7 +6,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { followSubmission } from "../api/events";
 import { useAuth } from "../auth/AuthContext";
 import { ProblemMessage } from "../components/Problem";
-import { formatDate, formatNumber } from "../lib/format";
+import { formatDate, formatNumber, formatRate } from "../lib/format";
 import { useRound } from "./RoundPage";
 
 type Submission = Schemas["SubmissionOut"];
@@ -38,7 +38,7 @@ export function useLiveSubmission(id: number) {
     return followSubmission(id, (live) => {
       queries.setQueryData(["submission", id], live);
       if (live.status === "decided") {
-        for (const key of ["leaderboard", "history", "feature-usage", "submissions", "quota"]) {
+        for (const key of ["leaderboard", "groups", "history", "feature-usage", "submissions", "quota"]) {
           void queries.invalidateQueries({ queryKey: [key, live.round] });
         }
       }
@@ -94,6 +94,10 @@ interface StatsProps {
   holdoutDigits: number | "rounded";
 }
 
+function rateDigits(digits: number | "rounded"): number | "rounded" {
+  return digits === "rounded" ? digits : Math.max(digits - 2, 1);
+}
+
 function StatsTable({ train, holdout, holdoutDigits }: StatsProps) {
   const rows: [string, (s: Stats, digits: number | "rounded") => string][] = [
     [
@@ -104,6 +108,16 @@ function StatsTable({ train, holdout, holdoutDigits }: StatsProps) {
     ["group loss with h", (s, d) => formatNumber(s.group_loss_after, d)],
     ["score (loss reduction on the split)", (s, d) => formatNumber(s.score, d)],
   ];
+  const rates: typeof rows = [
+    ["false-positive rate before", (s, d) => formatRate(s.false_positive_rate_before, rateDigits(d))],
+    ["false-positive rate with h", (s, d) => formatRate(s.false_positive_rate_after, rateDigits(d))],
+    ["false-negative rate before", (s, d) => formatRate(s.false_negative_rate_before, rateDigits(d))],
+    ["false-negative rate with h", (s, d) => formatRate(s.false_negative_rate_after, rateDigits(d))],
+  ];
+  // Two-class rounds: the train split always has them when the round has a positive class.
+  if (train?.false_positive_rate_before != null || train?.false_negative_rate_before != null) {
+    rows.push(...rates);
+  }
   return (
     <table>
       <caption>The pair's statistics</caption>

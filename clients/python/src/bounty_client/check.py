@@ -10,6 +10,7 @@ the two splits disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import pandas as pd
 from bounty_client.models import RulesOut
 from bounty_engine.data import label_values, prepare_features
 from bounty_engine.decision import Decision, PairStats
+from bounty_engine.error_rates import positive_class
 from bounty_engine.errors import EngineError
 from bounty_engine.groups import Group
 from bounty_engine.losses import Loss, LossKind, cost_matrix
@@ -60,8 +62,20 @@ class LocalCheck:
                 "group_loss_before": stats.group_loss_before,
                 "group_loss_after": stats.group_loss_after,
                 "score": stats.score,
+                **error_rates(stats),
             },
         }
+
+
+def error_rates(stats: PairStats) -> dict[str, float | None]:
+    """The group's false-positive and false-negative rates before and after, named as the
+    verdict names them (two-class rounds; empty otherwise)."""
+    out: dict[str, float | None] = {}
+    for when, rates in (("before", stats.rates_before), ("after", stats.rates_after)):
+        if rates is not None:
+            out[f"false_positive_rate_{when}"] = rates.false_positive_rate
+            out[f"false_negative_rate_{when}"] = rates.false_negative_rate
+    return out
 
 
 def round_rules(rules: RulesOut) -> RoundRules:
@@ -90,6 +104,7 @@ def check_pair(
     n_train = len(features)
     # The group must be expected to have min_group_rows holdout rows: scale the rule to train.
     train_min = max(1, math.ceil(rules.min_group_rows * n_train / max(n_holdout, 1)))
+    rules = dataclasses.replace(rules, pos_label=positive_class(schema.label))
     evaluator = rules.evaluator("train", min_group_rows=train_min)
     labels = encode_labels(label_values(train, schema), schema.label)
     current = encode_predictions(np.asarray(current_predictions), n_train, schema.label)

@@ -1020,6 +1020,38 @@ class SplitLoss(BaseModel):
 
 
 class SplitStatsOut(BaseModel):
+    false_positive_rate_before: Annotated[
+        float | None,
+        Field(
+            description="Of the group's rows whose truth is negative, the share the current model predicts positive; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.082],
+            title="False Positive Rate Before",
+        ),
+    ] = None
+    false_positive_rate_after: Annotated[
+        float | None,
+        Field(
+            description="The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.05],
+            title="False Positive Rate After",
+        ),
+    ] = None
+    false_negative_rate_before: Annotated[
+        float | None,
+        Field(
+            description="Of the group's rows whose truth is positive, the share the current model predicts negative; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.41],
+            title="False Negative Rate Before",
+        ),
+    ] = None
+    false_negative_rate_after: Annotated[
+        float | None,
+        Field(
+            description="The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.2],
+            title="False Negative Rate After",
+        ),
+    ] = None
     n_group: Annotated[
         int,
         Field(
@@ -1358,6 +1390,38 @@ class AcceptanceOut(BaseModel):
 
 
 class AcceptedGroupOut(BaseModel):
+    false_positive_rate_before: Annotated[
+        float | None,
+        Field(
+            description="Of the group's rows whose truth is negative, the share the current model predicts positive; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.082],
+            title="False Positive Rate Before",
+        ),
+    ] = None
+    false_positive_rate_after: Annotated[
+        float | None,
+        Field(
+            description="The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.05],
+            title="False Positive Rate After",
+        ),
+    ] = None
+    false_negative_rate_before: Annotated[
+        float | None,
+        Field(
+            description="Of the group's rows whose truth is positive, the share the current model predicts negative; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.41],
+            title="False Negative Rate Before",
+        ),
+    ] = None
+    false_negative_rate_after: Annotated[
+        float | None,
+        Field(
+            description="The same share under h; two-class rounds only (null otherwise, or when the group has no row of that true class); the positive class is the label's second class; holdout rates are rounded, unless the round discloses exactly, to a step of at least 1 / (2 sqrt(rows of that true class)).",
+            examples=[0.2],
+            title="False Negative Rate After",
+        ),
+    ] = None
     submission_id: Annotated[int, Field(examples=[42], title="Submission Id")]
     team_id: Annotated[int, Field(examples=[7], title="Team Id")]
     team: Annotated[str, Field(examples=["Fairness Hunters"], title="Team")]

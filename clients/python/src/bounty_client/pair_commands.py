@@ -19,6 +19,7 @@ from bounty_engine.errors import EngineError
 
 if TYPE_CHECKING:
     from bounty_client.check import LocalCheck
+    from bounty_engine.decision import PairStats
 
 Slug = Annotated[str, typer.Argument(help="The round's slug.")]
 Rule = Annotated[str | None, typer.Option("--rule", help="The group as a rule, e.g. 'age >= 50'.")]
@@ -68,10 +69,32 @@ def _print_check(local: LocalCheck) -> None:
         if before is not None and after is not None:
             out.print(f"group loss {before:.4f} -> {after:.4f} on {stats.n_group} train rows")
         out.print(f"score {stats.score:.6g}")
+        for name, (before_rate, after_rate) in _rates(stats).items():
+            out.print(f"{name} {_share(before_rate)} -> {_share(after_rate)}")
         out.print(
             f"expected holdout rows in the group: about {local.expected_holdout_rows} "
             f"(at least {local.min_group_rows} needed)"
         )
+
+
+def _rates(stats: PairStats) -> dict[str, tuple[float | None, float | None]]:
+    before, after = stats.rates_before, stats.rates_after
+    if before is None or after is None:
+        return {}
+    return {
+        "false-positive rate in the group": (
+            before.false_positive_rate,
+            after.false_positive_rate,
+        ),
+        "false-negative rate in the group": (
+            before.false_negative_rate,
+            after.false_negative_rate,
+        ),
+    }
+
+
+def _share(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.1%}"
 
 
 def submit(

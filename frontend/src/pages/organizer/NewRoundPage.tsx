@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { upload, type UploadProgress } from "../../api/upload";
 import { useAuth } from "../../auth/AuthContext";
+import { CostMatrixEditor, costsProblem, zeroOneCosts } from "../../components/CostMatrixEditor";
 import { SignInFirst } from "../../components/Layout";
 import { Progress, ProblemMessage, useInvalidFields } from "../../components/Problem";
 import { formatBytes } from "../../lib/format";
@@ -33,6 +34,8 @@ export function NewRoundPage() {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const form = useRef<HTMLFormElement>(null);
+  const [loss, setLoss] = useState<Schemas["LossKind"]>("zero_one");
+  const [costs, setCosts] = useState<number[][]>(() => zeroOneCosts(2));
   const create = useMutation({
     mutationFn: async (body: Schemas["RoundCreate"]) =>
       unwrap(await api.POST("/api/v1/rounds", { body })),
@@ -53,8 +56,9 @@ export function NewRoundPage() {
     create.mutate({
       title: text("title"),
       description: text("description"),
-      loss: text("loss") as Schemas["LossKind"],
+      loss,
       loss_clip: null,
+      loss_costs: loss === "cost" ? costs : null,
       alpha: Number(text("alpha")),
       min_group_rows: Number(text("min_group_rows")),
       repair_alpha: Number(text("repair_alpha")),
@@ -86,12 +90,19 @@ export function NewRoundPage() {
         <div className="columns">
           <div className="field">
             <label htmlFor="loss">Loss</label>
-            <select id="loss" name="loss" defaultValue="zero_one">
+            <select
+              id="loss"
+              name="loss"
+              value={loss}
+              onChange={(e) => setLoss(e.target.value as Schemas["LossKind"])}
+            >
               <option value="zero_one">0-1 error (classification)</option>
+              <option value="cost">cost-weighted errors (classification)</option>
               <option value="squared">squared error (regression)</option>
               <option value="absolute">absolute error (regression)</option>
             </select>
           </div>
+          {loss === "cost" && <CostMatrixEditor costs={costs} onChange={setCosts} />}
           <div className="field">
             <label htmlFor="acceptance_test">How an improvement is judged enough</label>
             <select id="acceptance_test" name="acceptance_test" defaultValue="significance" aria-describedby="acceptance-hint">
@@ -163,7 +174,7 @@ export function NewRoundPage() {
           </div>
         </div>
         <ProblemMessage error={create.error} />
-        <button type="submit" disabled={create.isPending}>
+        <button type="submit" disabled={create.isPending || (loss === "cost" && costsProblem(costs) !== null)}>
           Create the draft round
         </button>
       </form>
@@ -252,6 +263,11 @@ function DataStep({ round }: { round: Round }) {
           {round.data.n_train.toLocaleString("en")} train, {round.data.n_holdout.toLocaleString("en")}{" "}
           holdout and {round.data.n_test.toLocaleString("en")} test rows; label{" "}
           <code>{round.data.label}</code>. Uploading again replaces the data (and the base model).
+        </p>
+      )}
+      {round.data && round.costs_explained && (
+        <p data-testid="setup-costs">
+          With this label's classes, the costs read: {round.costs_explained}
         </p>
       )}
       <div className="field">

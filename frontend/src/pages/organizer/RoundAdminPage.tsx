@@ -36,7 +36,7 @@ export function RoundAdminPage() {
       return unwrap(await api.POST("/api/v1/rounds/{slug}/close", params));
     },
     onSuccess: async () => {
-      for (const key of ["round", "leaderboard", "history", "audit"]) {
+      for (const key of ["round", "leaderboard", "groups", "history", "audit"]) {
         await queries.invalidateQueries({ queryKey: [key, slug] });
       }
       await queries.invalidateQueries({ queryKey: ["rounds"] });
@@ -282,6 +282,7 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
         "all-submissions",
         "round",
         "leaderboard",
+        "groups",
         "history",
         "feature-usage",
         "audit",
@@ -298,7 +299,7 @@ function SubmissionRow({ submission: s, slug }: { submission: Submission; slug: 
         }),
       ),
     onSuccess: () => {
-      for (const key of ["all-submissions", "round", "leaderboard", "history", "audit"]) {
+      for (const key of ["all-submissions", "round", "leaderboard", "groups", "history", "audit"]) {
         void queries.invalidateQueries({ queryKey: [key, slug] });
       }
     },
