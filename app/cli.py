@@ -171,6 +171,7 @@ def demo(
     url = f"http://{host}:{port}"
     console.print(f"[bold]Bias Bounty[/bold] demo at {url}  (API docs: {url}/docs)")
     console.print(f"  round:      {url}/api/v1/rounds/{accounts.slug}")
+    console.print(f"  costs:      {url}/api/v1/rounds/{accounts.cost_slug} (a cost matrix)")
     console.print(f"  organizer:  {accounts.organizer[0]} / {accounts.organizer[1]}")
     console.print(f"  researcher: {accounts.researcher[0]} / {accounts.researcher[1]}")
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app.seed import DEMO_SLUG
+from app.seed import COST_DEMO_SLUG, DEMO_SLUG
 from bounty_client import BountyClient
 from bounty_client.cli import ExitCode
 from bounty_engine.baseline import train_patch_model
@@ -38,6 +38,9 @@ def test_login_keeps_the_key_for_its_owner_only(
     assert board["round"] == DEMO_SLUG
     shown = run("round", "show", DEMO_SLUG)
     assert "minimum group" in shown.output
+    priced = run("round", "show", COST_DEMO_SLUG)
+    words = " ".join(priced.output.split())  # the table wraps long values
+    assert "cost: Predicting >50K when the truth is <=50K costs 3" in words
     assert json.loads(run("round", "show", DEMO_SLUG, "--json").output)["slug"] == DEMO_SLUG
     target = tmp_path / "train.parquet"
     downloaded = run("data", "download", DEMO_SLUG, "--out", str(target))

@@ -89,7 +89,7 @@ def test_a_round_from_a_spec_file_through_its_whole_life(
     assert run("round", "import", packed).exit_code == ExitCode.REFUSED  # the slug is taken
 
 
-def test_a_yaml_spec_with_three_split_files_stays_a_draft(
+def test_a_yaml_spec_with_three_split_files_and_a_cost_matrix_stays_a_draft(
     run: Run, server: DemoServer, organizer_key: str, tmp_path: Path
 ) -> None:
     frame = make_synthetic(900, seed=3).frame
@@ -97,12 +97,15 @@ def test_a_yaml_spec_with_three_split_files_stays_a_draft(
         frame.iloc[i * 300 : (i + 1) * 300].to_csv(tmp_path / f"{name}.csv", index=False)
     (tmp_path / "round.yaml").write_text(
         "round:\n  title: Three files\n  min_group_rows: 5\n"
+        "  loss: cost\n  loss_costs: [[0, 3], [1, 0]]\n"
         "data:\n  label: y\n  train: train.csv\n  holdout: holdout.csv\n  test: test.csv\n"
     )
     run("login", "--server", server.url, "--api-key", organizer_key)
     created = json.loads(run("round", "create", tmp_path / "round.yaml", "--json").stdout)
     assert created["status"] == "draft"
     assert created["data"]["n_holdout"] == 300
+    assert (created["rules"]["loss"], created["rules"]["loss_costs"]) == ("cost", [[0, 3], [1, 0]])
+    assert "costs 3" in created["costs_explained"]
     assert run("round", "open", created["slug"]).exit_code == 0
 
 

@@ -227,7 +227,10 @@ def show_round(
         for name, value in (
             ("title", found.title),
             ("status", found.status),
-            ("loss", rules.loss),
+            (
+                "loss",
+                f"{rules.loss}: {found.costs_explained}" if found.costs_explained else rules.loss,
+            ),
             ("alpha", alpha),
             ("minimum group", f"{rules.min_group_rows} holdout rows"),
             ("daily quota", str(rules.daily_quota)),
