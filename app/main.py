@@ -33,6 +33,7 @@ from app.core.storage import ArtifactStore, make_store
 from app.evaluation.endpoints import router as evaluation_router
 from app.evaluation.sandbox import warm_up as warm_up_sandbox
 from app.leaderboard.endpoints import router as leaderboard_router
+from app.populations.endpoints import router as populations_router
 from app.rounds.answers import AnswerCache
 from app.rounds.endpoints import router as rounds_router
 from app.submissions.endpoints import router as submissions_router
@@ -125,6 +126,7 @@ def create_app(
         evaluation_router,
         submissions_router,
         leaderboard_router,
+        populations_router,
     ):
         app.include_router(router)
 

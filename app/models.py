@@ -3,6 +3,7 @@
 from app.auth.models import AccessToken, ApiKey, Role, User
 from app.core.audit import AuditEvent
 from app.core.db import Base
+from app.populations.models import Deployer, Population, PopulationOutput, WatchedGroup
 from app.rounds.models import Disclosure, ModelVersion, Round, RoundStatus
 from app.submissions.models import Submission, SubmissionStatus
 from app.teams.models import Team, TeamMember
@@ -12,8 +13,11 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Deployer",
     "Disclosure",
     "ModelVersion",
+    "Population",
+    "PopulationOutput",
     "Role",
     "Round",
     "RoundStatus",
@@ -22,4 +26,5 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "WatchedGroup",
 ]

@@ -31,6 +31,17 @@ from bounty_engine.decision import Decision
 log = logging.getLogger("bounty.evaluation")
 
 
+@contextmanager
+def pair_files(store: ArtifactStore, sub: Submission) -> Iterator[PairFiles]:
+    """The submission's model files, copied out of the store for the sandbox while in use."""
+    with store.local_copy(sub.model_sha) as model:
+        if sub.group_model_sha is None:
+            yield PairFiles(model=model, group_expression=sub.group_expression)
+        else:
+            with store.local_copy(sub.group_model_sha) as group_model:
+                yield PairFiles(model=model, group_model=group_model)
+
+
 class Evaluation:
     """Runs submissions' pairs and decides them, for the workers of one process."""
 
@@ -60,7 +71,7 @@ class Evaluation:
             inputs = self.cache.inputs(round_)
         outputs_sha, error = None, None
         try:
-            with self._pair_files(sub) as pair:
+            with pair_files(self.store, sub) as pair:
                 outputs = run_sandboxed(
                     pair, inputs.schema, inputs.feature_files, inputs.n_rows, self.limits
                 )
@@ -83,15 +94,6 @@ class Evaluation:
                     lease_expires_at=None,
                 )
             )
-
-    @contextmanager
-    def _pair_files(self, sub: Submission) -> Iterator[PairFiles]:
-        with self.store.local_copy(sub.model_sha) as model:
-            if sub.group_model_sha is None:
-                yield PairFiles(model=model, group_expression=sub.group_expression)
-            else:
-                with self.store.local_copy(sub.group_model_sha) as group_model:
-                    yield PairFiles(model=model, group_model=group_model)
 
     # --- deciding ------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from app.evaluation.sandbox import (
     Limits,
     SandboxUnavailable,
 )
+from app.populations.measure import PopulationMeasurer
 from app.submissions.models import Submission, SubmissionStatus
 from app.submissions.service import ABANDONED, PLATFORM_ABANDONED
 
@@ -84,6 +85,7 @@ class Worker:
         # rebuilding the round after every decision the other made.
         self.cache = cache or RoundCache(store, folder, limits)
         self.evaluation = Evaluation(factory, store, self.cache, limits)
+        self.populations = PopulationMeasurer(factory, store, folder, limits, owner=self.name)
         self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
 
     @property
@@ -94,6 +96,7 @@ class Worker:
     @limits.setter
     def limits(self, value: Limits) -> None:
         self.evaluation.limits = value
+        self.populations.limits = value
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set. With the queue empty, wait ``worker_poll_seconds`` or
@@ -103,7 +106,7 @@ class Worker:
         while not stop.is_set():
             mark = self.notifier.mark()
             try:
-                busy = self.run_once() or self.decide_leftovers()
+                busy = self.run_once() or self.decide_leftovers() or self.measure_populations()
             except DATABASE_DOWN as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF_SECONDS, self.settings.worker_poll_seconds * 2**failures)
@@ -312,6 +315,11 @@ class Worker:
         """Decide what evaluated submissions are left undecided, e.g. by a worker that died
         between storing an evaluation and deciding it; returns whether any was decided."""
         return sum(self.decide_ready(r) for r in self.evaluation.decidable_rounds()) > 0
+
+    def measure_populations(self) -> bool:
+        """Measure what one deployment population lacks, with no submission waiting for its
+        verdict (``app.populations.measure``); returns whether there was work."""
+        return self.populations.measure_next()
 
     def decide_ready(self, round_id: int) -> int:
         """Decide the round's evaluated submissions in arrival order; returns how many."""

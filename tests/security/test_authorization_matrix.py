@@ -22,6 +22,7 @@ from app.auth.models import Role
 from app.main import create_app
 from tests.submissions.conftest import Arena, build_arena
 from tests.support.api import Account, account
+from tests.support.rounds import csv_bytes
 
 CALLERS = ("anonymous", "team A", "team B", "organizer", "other organizer")
 
@@ -36,6 +37,9 @@ class World:
     submission: int
     key_of_a: int
     h: bytes
+    population: int
+    watched: int
+    bob: int
 
     def headers(self, caller: str) -> dict[str, str]:
         who = self.callers[caller]
@@ -60,6 +64,11 @@ def _slug(w: World) -> str:
 
 def _submit(w: World) -> dict[str, Any]:
     return {"data": {"group_expression": "x0 > 1"}, "files": {"model": ("h.skops", w.h)}}
+
+
+def _population(w: World) -> dict[str, Any]:
+    table = csv_bytes(w.arena.train.head(40))
+    return {"data": {"name": uuid.uuid4().hex[:8]}, "files": {"file": ("p.csv", table)}}
 
 
 def _dataset(_: World) -> dict[str, Any]:
@@ -287,6 +296,64 @@ MATRIX: list[Row] = [
         lambda _: {"files": {"file": ("round.zip", b"not a zip")}},
     ),
     Row(
+        "POST",
+        "/api/v1/rounds/{slug}/populations",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/populations",
+        (401, 403, 403, 201, 403),
+        _population,
+    ),
+    Row(
+        "GET",
+        "/api/v1/rounds/{slug}/populations",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/populations",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/rounds/{slug}/populations/{population_id}",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/populations/{w.population}",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/rounds/{slug}/watched-groups",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/watched-groups",
+        (401, 403, 403, 200, 403),
+    ),
+    Row(
+        "POST",
+        "/api/v1/rounds/{slug}/watched-groups",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/watched-groups",
+        (401, 403, 403, 201, 403),
+        lambda w: {"json": {"expression": "x0 > 2"}},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/rounds/{slug}/watched-groups/{group_id}",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/watched-groups/{w.watched}",
+        (401, 403, 403, 204, 403),
+    ),
+    Row(
+        "GET",
+        "/api/v1/rounds/{slug}/deployers",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/deployers",
+        (401, 403, 403, 200, 403),
+    ),
+    # Bob (team B) is made a deployer, then not: no row after these depends on it.
+    Row(
+        "POST",
+        "/api/v1/rounds/{slug}/deployers",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/deployers",
+        (401, 403, 403, 201, 403),
+        lambda w: {"json": {"email": "bob@example.org"}},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/rounds/{slug}/deployers/{user_id}",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/deployers/{w.bob}",
+        (401, 403, 403, 204, 403),
+    ),
+    Row(
         "GET",
         "/api/v1/rounds/{slug}/audit",
         lambda w: f"/api/v1/rounds/{_slug(w)}/audit",
@@ -363,6 +430,18 @@ def _world(client: TestClient, session_factory: sessionmaker[Session]) -> World:
     assert sent.status_code == 202, sent.text
     key = client.post("/api/v1/me/api-keys", json={"name": "a"}, headers=arena.member.headers)
     mine = client.get(f"/api/v1/rounds/{arena.slug}/my-team", headers=arena.member.headers)
+    population = client.post(
+        f"/api/v1/rounds/{arena.slug}/populations",
+        data={"name": "world"},
+        files={"file": ("p.csv", csv_bytes(arena.train.head(40)))},
+        headers=arena.organizer.headers,
+    )
+    assert population.status_code == 201, population.text
+    watched = client.post(
+        f"/api/v1/rounds/{arena.slug}/watched-groups",
+        json={"expression": "x1 > 0"},
+        headers=arena.organizer.headers,
+    )
     return World(
         arena,
         dict(zip(CALLERS, (None, arena.member, b, arena.organizer, other), strict=True)),
@@ -372,6 +451,9 @@ def _world(client: TestClient, session_factory: sessionmaker[Session]) -> World:
         sent.json()["submission"]["id"],
         key.json()["id"],
         h,
+        population.json()["id"],
+        watched.json()["id"],
+        b.id,
     )
 
 

@@ -51,7 +51,7 @@ class ErrorRates:
 
     @classmethod
     def of(
-        cls, y: npt.NDArray[np.integer], pred: npt.NDArray[np.integer], pos_label: int
+        cls, y: npt.NDArray[np.generic], pred: npt.NDArray[np.generic], pos_label: int
     ) -> ErrorRates:
         """The rates of predictions ``pred`` against the truth ``y`` (class codes)."""
         truth = np.asarray(y) == pos_label

@@ -898,6 +898,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rounds/{slug}/populations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Populations
+         * @description The round's populations: all of them for its organizer, their own for a deployer.
+         */
+        get: operations["list_populations"];
+        put?: never;
+        /**
+         * Add Population
+         * @description Add a labelled table from where the model is deployed (the round's organizer, or a
+         *     deployer the organizer named; once the round is open). It is never shown to participants
+         *     and never decides a pair: the workers measure every version of the model on it.
+         */
+        post: operations["add_population"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/populations/{population_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Population
+         * @description Every version of the round's model, and each accepted or watched group, measured on the
+         *     population: loss, and on two-class rounds false-positive and false-negative rates.
+         */
+        get: operations["population"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/deployers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deployers
+         * @description Who may add populations to the round (its organizer only).
+         */
+        get: operations["list_deployers"];
+        put?: never;
+        /**
+         * Grant Deployer
+         * @description Let a registered user add populations to the round and read the figures of their own
+         *     (its organizer only): a downstream customer who deploys the model.
+         */
+        post: operations["grant_deployer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/deployers/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Deployer
+         * @description Take the role back (its organizer only); the populations they added stay.
+         */
+        delete: operations["revoke_deployer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/watched-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Watched Groups
+         * @description The groups the organizer named to measure on every population (its organizer and
+         *     deployers).
+         */
+        get: operations["list_watched_groups"];
+        put?: never;
+        /**
+         * Watch Group
+         * @description Name a group (a rule over the round's features) to measure on every population, next
+         *     to the accepted groups (its organizer only).
+         */
+        post: operations["watch_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/watched-groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unwatch Group
+         * @description Stop measuring a named group (its organizer only).
+         */
+        delete: operations["unwatch_group"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -1305,6 +1443,28 @@ export interface components {
              */
             sha256: string;
         };
+        /** Body_add_population */
+        Body_add_population: {
+            /**
+             * Name
+             * @description Its name in the round.
+             * @example clinic-b
+             */
+            name: string;
+            /**
+             * File
+             * Format: binary
+             * @description A CSV or Parquet table: the round's features and label.
+             */
+            file: string;
+            /**
+             * Description
+             * @description Where and when the rows come from.
+             * @default
+             * @example Patients seen at clinic B in 2026
+             */
+            description: string;
+        };
         /** Body_import_archive */
         Body_import_archive: {
             /**
@@ -1521,6 +1681,39 @@ export interface components {
             alpha_meaning: components["schemas"]["AlphaMeaning"];
         };
         /**
+         * DeployerIn
+         * @description Who to let add populations: a registered user's email address.
+         */
+        DeployerIn: {
+            /**
+             * Email
+             * Format: email
+             * @example analyst@clinic-b.example
+             */
+            email: string;
+        };
+        /**
+         * DeployerOut
+         * @description A user who may add populations to the round and read the figures of their own.
+         */
+        DeployerOut: {
+            /**
+             * Id
+             * @example 12
+             */
+            id: number;
+            /**
+             * Email
+             * @example analyst@clinic-b.example
+             */
+            email: string;
+            /**
+             * Display Name
+             * @example Clinic B analytics
+             */
+            display_name: string;
+        };
+        /**
          * Disclosure
          * @description Which holdout numbers participants see (docs/disclosure.md).
          * @enum {string}
@@ -1690,6 +1883,28 @@ export interface components {
             teams: components["schemas"]["TeamFeatureUsage"][];
         };
         /**
+         * Figure
+         * @description A model's mean loss on some of the population's rows.
+         */
+        Figure: {
+            /**
+             * False Positive Rate
+             * @example 0.08
+             */
+            false_positive_rate?: number | null;
+            /**
+             * False Negative Rate
+             * @example 0.31
+             */
+            false_negative_rate?: number | null;
+            /**
+             * Loss
+             * @description Mean loss (null on no rows).
+             * @example 0.152
+             */
+            loss: number | null;
+        };
+        /**
          * GroupLoss
          * @description An accepted group's loss before and after its patch, on holdout and test.
          */
@@ -1748,6 +1963,55 @@ export interface components {
              * @example false
              */
             worse_on_test?: boolean | null;
+        };
+        /**
+         * GroupOnPopulation
+         * @description A group measured on the population: an accepted pair's group, before and after its
+         *     patch, or a group the organizer named to watch; both under the base and the newest model.
+         */
+        GroupOnPopulation: {
+            /**
+             * Kind
+             * @example accepted
+             * @enum {string}
+             */
+            kind: "accepted" | "watched";
+            /**
+             * Group
+             * @description The rule, or "group model" for a group a model names.
+             * @example sex == "Female" and age >= 50
+             */
+            group: string;
+            /**
+             * Submission Id
+             * @example 42
+             */
+            submission_id: number | null;
+            /**
+             * Team
+             * @example Fairness Hunters
+             */
+            team: string | null;
+            /**
+             * Version
+             * @description For accepted groups: the version their patch made.
+             * @example 2
+             */
+            version: number | null;
+            /**
+             * Rows
+             * @description The population's rows in the group.
+             * @example 310
+             */
+            rows: number;
+            /** @description Under the base model. */
+            base: components["schemas"]["Figure"];
+            /** @description Accepted groups: under the version just before the patch. */
+            before?: components["schemas"]["Figure"] | null;
+            /** @description Accepted groups: under the version the patch made. */
+            after?: components["schemas"]["Figure"] | null;
+            /** @description Under the newest measured version. */
+            head: components["schemas"]["Figure"];
         };
         /**
          * GroupsOut
@@ -2086,6 +2350,91 @@ export interface components {
              * @description In the order they joined.
              */
             members: components["schemas"]["MemberOut"][];
+        };
+        /**
+         * PopulationFiguresOut
+         * @description Every version of the round's model, and each group, measured on one population.
+         */
+        PopulationFiguresOut: {
+            population: components["schemas"]["PopulationOut"];
+            /**
+             * Loss
+             * @description The round's loss.
+             * @example zero_one
+             */
+            loss: string;
+            /**
+             * Head Version
+             * @description The round's newest version.
+             * @example 4
+             */
+            head_version: number;
+            /**
+             * Measured Version
+             * @description The newest version with figures here (null until the base model ran).
+             * @example 4
+             */
+            measured_version: number | null;
+            /**
+             * Failed Pair
+             * @description Why the next version has no figures, when its pair failed on this population (later versions build on it, so they have none either).
+             * @example null
+             */
+            failed_pair?: string | null;
+            /** Versions */
+            versions: components["schemas"]["VersionOnPopulation"][];
+            /** Groups */
+            groups: components["schemas"]["GroupOnPopulation"][];
+        };
+        /**
+         * PopulationOut
+         * @description A deployment population of a round: its rows never reach participants and never decide.
+         */
+        PopulationOut: {
+            /**
+             * Id
+             * @example 3
+             */
+            id: number;
+            /**
+             * Name
+             * @example Clinic B, 2026
+             */
+            name: string;
+            /**
+             * Description
+             * @example Patients seen at clinic B in 2026, labelled a year on.
+             */
+            description: string;
+            /**
+             * N Rows
+             * @example 4200
+             */
+            n_rows: number;
+            /**
+             * Uploaded By
+             * @description The user who added it.
+             * @example 12
+             */
+            uploaded_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @example 2026-12-07T12:00:00Z
+             */
+            created_at: string;
+            /**
+             * Status
+             * @description measuring: the workers are running the base model or some accepted pair on it; measured: every version of the round's model has figures on it; failed: it cannot be measured (see error).
+             * @example measured
+             * @enum {string}
+             */
+            status: "measuring" | "measured" | "failed";
+            /**
+             * Error
+             * @example null
+             */
+            error?: string | null;
         };
         /**
          * ProblemError
@@ -3080,6 +3429,50 @@ export interface components {
             test_change_interval?: components["schemas"]["Interval"] | null;
         };
         /**
+         * VersionOnPopulation
+         * @description One model version measured on the population.
+         */
+        VersionOnPopulation: {
+            /**
+             * False Positive Rate
+             * @example 0.08
+             */
+            false_positive_rate?: number | null;
+            /**
+             * False Negative Rate
+             * @example 0.31
+             */
+            false_negative_rate?: number | null;
+            /**
+             * Loss
+             * @description Mean loss (null on no rows).
+             * @example 0.152
+             */
+            loss: number | null;
+            /**
+             * Version
+             * @example 2
+             */
+            version: number;
+            /**
+             * Kind
+             * @description base, patch or pointer.
+             * @example patch
+             */
+            kind: string;
+            /**
+             * Submission Id
+             * @example 42
+             */
+            submission_id: number | null;
+            /**
+             * Holdout Loss
+             * @description The same version's mean holdout loss, for comparison (the round's organizer only; null for deployers).
+             * @example 0.148
+             */
+            holdout_loss: number | null;
+        };
+        /**
          * VersionOut
          * @description One version of the round's model, with the losses this caller may see.
          */
@@ -3130,6 +3523,33 @@ export interface components {
              * @example 2026-11-01T09:05:00Z
              */
             created_at: string;
+        };
+        /**
+         * WatchedGroupIn
+         * @description A group to measure on every population, as a rule over the round's features.
+         */
+        WatchedGroupIn: {
+            /**
+             * Expression
+             * @example age >= 65
+             */
+            expression: string;
+        };
+        /**
+         * WatchedGroupOut
+         * @description A group the organizer named.
+         */
+        WatchedGroupOut: {
+            /**
+             * Id
+             * @example 1
+             */
+            id: number;
+            /**
+             * Expression
+             * @example age >= 65
+             */
+            expression: string;
         };
         /**
          * ProblemDetails
@@ -6135,6 +6555,614 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ClosingReport"];
                 };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list_populations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PopulationOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    add_population: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_add_population"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PopulationOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Content too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    population: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+                /** @description The population's id. */
+                population_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PopulationFiguresOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list_deployers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeployerOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    grant_deployer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeployerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeployerOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    revoke_deployer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+                /** @description The user's id. */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    list_watched_groups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchedGroupOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    watch_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WatchedGroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchedGroupOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    unwatch_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+                /** @description The watched group's id. */
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {

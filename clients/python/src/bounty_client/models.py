@@ -155,6 +155,32 @@ class BaseModelOut(BaseModel):
     ]
 
 
+class BodyAddPopulation(BaseModel):
+    name: Annotated[
+        str,
+        Field(
+            description="Its name in the round.",
+            examples=["clinic-b"],
+            max_length=100,
+            min_length=1,
+            title="Name",
+        ),
+    ]
+    file: Annotated[
+        bytes,
+        Field(description="A CSV or Parquet table: the round's features and label.", title="File"),
+    ]
+    description: Annotated[
+        str | None,
+        Field(
+            description="Where and when the rows come from.",
+            examples=["Patients seen at clinic B in 2026"],
+            max_length=5000,
+            title="Description",
+        ),
+    ] = ""
+
+
 class Slug(RootModel[str]):
     root: Annotated[
         str,
@@ -289,6 +315,16 @@ class BodyUploadDataset(BaseModel):
     ] = 0
 
 
+class DeployerIn(BaseModel):
+    email: Annotated[EmailStr, Field(examples=["analyst@clinic-b.example"], title="Email")]
+
+
+class DeployerOut(BaseModel):
+    id: Annotated[int, Field(examples=[12], title="Id")]
+    email: Annotated[str, Field(examples=["analyst@clinic-b.example"], title="Email")]
+    display_name: Annotated[str, Field(examples=["Clinic B analytics"], title="Display Name")]
+
+
 class DisqualifyIn(BaseModel):
     reason: Annotated[
         str,
@@ -311,6 +347,53 @@ class ExpressionIn(BaseModel):
             title="Expression",
         ),
     ]
+
+
+class Figure(BaseModel):
+    false_positive_rate: Annotated[
+        float | None, Field(examples=[0.08], title="False Positive Rate")
+    ] = None
+    false_negative_rate: Annotated[
+        float | None, Field(examples=[0.31], title="False Negative Rate")
+    ] = None
+    loss: Annotated[
+        float | None,
+        Field(description="Mean loss (null on no rows).", examples=[0.152], title="Loss"),
+    ]
+
+
+class GroupOnPopulation(BaseModel):
+    kind: Annotated[Literal["accepted", "watched"], Field(examples=["accepted"], title="Kind")]
+    group: Annotated[
+        str,
+        Field(
+            description='The rule, or "group model" for a group a model names.',
+            examples=['sex == "Female" and age >= 50'],
+            title="Group",
+        ),
+    ]
+    submission_id: Annotated[int | None, Field(examples=[42], title="Submission Id")]
+    team: Annotated[str | None, Field(examples=["Fairness Hunters"], title="Team")]
+    version: Annotated[
+        int | None,
+        Field(
+            description="For accepted groups: the version their patch made.",
+            examples=[2],
+            title="Version",
+        ),
+    ]
+    rows: Annotated[
+        int, Field(description="The population's rows in the group.", examples=[310], title="Rows")
+    ]
+    base: Annotated[Figure, Field(description="Under the base model.")]
+    before: Annotated[
+        Figure | None,
+        Field(description="Accepted groups: under the version just before the patch."),
+    ] = None
+    after: Annotated[
+        Figure | None, Field(description="Accepted groups: under the version the patch made.")
+    ] = None
+    head: Annotated[Figure, Field(description="Under the newest measured version.")]
 
 
 class HistoryPoint(BaseModel):
@@ -499,6 +582,33 @@ class MyTeamOut(BaseModel):
     members: Annotated[
         list[MemberOut], Field(description="In the order they joined.", title="Members")
     ]
+
+
+class PopulationOut(BaseModel):
+    id: Annotated[int, Field(examples=[3], title="Id")]
+    name: Annotated[str, Field(examples=["Clinic B, 2026"], title="Name")]
+    description: Annotated[
+        str,
+        Field(
+            examples=["Patients seen at clinic B in 2026, labelled a year on."], title="Description"
+        ),
+    ]
+    n_rows: Annotated[int, Field(examples=[4200], title="N Rows")]
+    uploaded_by: Annotated[
+        int | None, Field(description="The user who added it.", examples=[12], title="Uploaded By")
+    ]
+    created_at: Annotated[
+        AwareDatetime, Field(examples=["2026-12-07T12:00:00Z"], title="Created At")
+    ]
+    status: Annotated[
+        Literal["measuring", "measured", "failed"],
+        Field(
+            description="measuring: the workers are running the base model or some accepted pair on it; measured: every version of the round's model has figures on it; failed: it cannot be measured (see error).",
+            examples=["measured"],
+            title="Status",
+        ),
+    ]
+    error: Annotated[str | None, Field(examples=[None], title="Error")] = None
 
 
 class ProblemError(BaseModel):
@@ -1241,6 +1351,32 @@ class VersionChange(BaseModel):
     test_change_interval: Interval | None = None
 
 
+class VersionOnPopulation(BaseModel):
+    false_positive_rate: Annotated[
+        float | None, Field(examples=[0.08], title="False Positive Rate")
+    ] = None
+    false_negative_rate: Annotated[
+        float | None, Field(examples=[0.31], title="False Negative Rate")
+    ] = None
+    loss: Annotated[
+        float | None,
+        Field(description="Mean loss (null on no rows).", examples=[0.152], title="Loss"),
+    ]
+    version: Annotated[int, Field(examples=[2], title="Version")]
+    kind: Annotated[
+        str, Field(description="base, patch or pointer.", examples=["patch"], title="Kind")
+    ]
+    submission_id: Annotated[int | None, Field(examples=[42], title="Submission Id")]
+    holdout_loss: Annotated[
+        float | None,
+        Field(
+            description="The same version's mean holdout loss, for comparison (the round's organizer only; null for deployers).",
+            examples=[0.148],
+            title="Holdout Loss",
+        ),
+    ]
+
+
 class VersionOut(BaseModel):
     version: Annotated[int, Field(examples=[0], title="Version")]
     kind: Annotated[
@@ -1282,6 +1418,17 @@ class VersionOut(BaseModel):
     created_at: Annotated[
         AwareDatetime, Field(examples=["2026-11-01T09:05:00Z"], title="Created At")
     ]
+
+
+class WatchedGroupIn(BaseModel):
+    expression: Annotated[
+        str, Field(examples=["age >= 65"], max_length=2000, min_length=1, title="Expression")
+    ]
+
+
+class WatchedGroupOut(BaseModel):
+    id: Annotated[int, Field(examples=[1], title="Id")]
+    expression: Annotated[str, Field(examples=["age >= 65"], title="Expression")]
 
 
 class ProblemDetails(BaseModel):
@@ -1689,6 +1836,34 @@ class LabelInfo(BaseModel):
             title="Classes",
         ),
     ] = None
+
+
+class PopulationFiguresOut(BaseModel):
+    population: PopulationOut
+    loss: Annotated[
+        str, Field(description="The round's loss.", examples=["zero_one"], title="Loss")
+    ]
+    head_version: Annotated[
+        int, Field(description="The round's newest version.", examples=[4], title="Head Version")
+    ]
+    measured_version: Annotated[
+        int | None,
+        Field(
+            description="The newest version with figures here (null until the base model ran).",
+            examples=[4],
+            title="Measured Version",
+        ),
+    ]
+    failed_pair: Annotated[
+        str | None,
+        Field(
+            description="Why the next version has no figures, when its pair failed on this population (later versions build on it, so they have none either).",
+            examples=[None],
+            title="Failed Pair",
+        ),
+    ] = None
+    versions: Annotated[list[VersionOnPopulation], Field(title="Versions")]
+    groups: Annotated[list[GroupOnPopulation], Field(title="Groups")]
 
 
 class RoundOut(BaseModel):

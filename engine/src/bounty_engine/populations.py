@@ -1,0 +1,81 @@
+"""A round's model versions measured on a population no decision saw (a deployment population).
+
+An organizer's own customers are not the holdout: this answers whether the bounty's fixes carry
+over to them. Given the base model's predictions on the population's rows and each accepted
+pair's output there (its group and its predictions on the group, run in the sandbox like any
+pair), every version's predictions follow from the pointer decision list (``bounty_engine.pdl``:
+a patch node gives its group h's predictions, a pointer node gives its group what its target
+version predicted). Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from bounty_engine.decision import PairOutput
+from bounty_engine.error_rates import ErrorRates
+from bounty_engine.errors import EngineError
+from bounty_engine.losses import Loss
+
+Array = npt.NDArray[np.generic]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class VersionNode:
+    """The node that made a version: a patch of ``key``'s group, or a pointer that gives that
+    group back ``target_version``'s predictions."""
+
+    kind: Literal["patch", "pointer"]
+    key: str
+    target_version: int | None = None
+
+
+def version_predictions(
+    base: Array, nodes: Sequence[VersionNode], outputs: Mapping[str, PairOutput]
+) -> list[Array]:
+    """The predictions of versions 0 (``base``) to ``len(nodes)`` on the population's rows, from
+    each patched group's output there (``outputs`` by key)."""
+    versions = [np.asarray(base)]
+    for v, node in enumerate(nodes, start=1):
+        out = outputs.get(node.key)
+        if out is None:
+            raise EngineError(f"version {v}: no output of pair {node.key!r} on the population")
+        pred = versions[-1].copy()
+        mask = np.asarray(out.mask)
+        if mask.shape != pred.shape:
+            raise EngineError(f"version {v}: the group's mask does not cover the population")
+        if node.kind == "patch":
+            pred[mask] = out.predictions
+        else:
+            if node.target_version is None or not 0 <= node.target_version < v:
+                raise EngineError(f"version {v}: a pointer to version {node.target_version}")
+            pred[mask] = versions[node.target_version][mask]
+        versions.append(pred)
+    return versions
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A model's mean loss on some rows, with its error rates on two-class rounds."""
+
+    rows: int
+    loss: float | None
+    rates: ErrorRates | None = None
+
+
+def measure(
+    loss: Loss, y: Array, pred: Array, mask: Mask | None = None, pos_label: int | None = None
+) -> Measure:
+    """The mean loss (and error rates, given ``pos_label``) of ``pred`` on ``mask``'s rows."""
+    if mask is not None:
+        y, pred = y[mask], pred[mask]
+    rows = len(y)
+    mean = float(loss(pred, y).mean()) if rows else None
+    rates = ErrorRates.of(y, pred, pos_label) if pos_label is not None else None
+    return Measure(rows, mean, rates)
