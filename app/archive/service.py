@@ -1,9 +1,11 @@
 """A round as one archive, and back: export on one instance, import and replay on another.
 
 The archive is a zip of ``manifest.json`` (the round's settings, data hashes, teams,
-submissions with their verdicts, model versions and audit log) and ``blobs/<sha256>`` (every
-artifact those rows name: the splits, the base model, the submitted files and the stored
-outputs of their evaluations). Import checks every blob against its name, creates the round
+submissions with their verdicts, model versions, audit log, deployment populations with their
+measured outputs and watched groups) and ``blobs/<sha256>`` (every artifact those rows name:
+the splits, the base model, the submitted files, the stored outputs of their evaluations and
+the populations' tables and outputs). Deployers are accounts of the exporting instance and
+are not carried over. Import checks every blob against its name, creates the round
 for the importing organizer, replays the decided submissions in arrival order from their
 stored outputs (docs/acceptance.md: replay yields the identical model and verdicts) and
 refuses the archive, importing nothing, unless the replay reproduces every verdict and every
@@ -33,6 +35,7 @@ from app.core.errors import Problem
 from app.core.storage import ArtifactStore, file_sha256
 from app.evaluation.cache import RoundCache
 from app.evaluation.replay import replay_round
+from app.populations.models import Population, PopulationOutput, WatchedGroup
 from app.rounds.models import ModelVersion, Round, RoundStatus
 from app.rounds.problems import SlugTaken
 from app.rounds.service import base_version
@@ -53,6 +56,15 @@ _SUBMISSION_LOCAL: Final = {
 _VERDICT: Final = ("outcome", "reason", "score", "version", "verdict")
 _ROUND_BLOBS: Final = ("train_sha", "holdout_sha", "test_sha", "base_model_sha")
 _SUBMISSION_BLOBS: Final = ("model_sha", "group_model_sha", "outputs_sha")
+# A population's uploader is an account of the exporting instance: the importer owns it here.
+_POPULATION_LOCAL: Final = {
+    "id",
+    "round_id",
+    "uploaded_by",
+    "attempts",
+    "lease_owner",
+    "lease_expires_at",
+}
 
 
 def _columns(model: type[Base]) -> dict[str, Any]:
@@ -103,6 +115,17 @@ def _manifest(session: Session, round_: Round) -> dict[str, Any]:
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.round_id == round_.id).order_by(AuditEvent.id)
     )
+    populations = session.scalars(
+        select(Population).where(Population.round_id == round_.id).order_by(Population.id)
+    ).all()
+    measured = session.scalars(
+        select(PopulationOutput)
+        .where(PopulationOutput.population_id.in_([p.id for p in populations]))
+        .order_by(PopulationOutput.id)
+    )
+    watched = session.scalars(
+        select(WatchedGroup).where(WatchedGroup.round_id == round_.id).order_by(WatchedGroup.id)
+    )
     return {
         "format": FORMAT,
         "exported_at": utcnow().isoformat(),
@@ -111,6 +134,9 @@ def _manifest(session: Session, round_: Round) -> dict[str, Any]:
         "submissions": [_row(s, _SUBMISSION_LOCAL - {"id", "team_id"}) for s in subs],
         "versions": [_row(v, {"id", "round_id", "train_predictions_sha"}) for v in versions],
         "audit": [_row(e, {"round_id"}) for e in events],
+        "populations": [_row(p, _POPULATION_LOCAL - {"id"}) for p in populations],
+        "population_outputs": [_row(o, {"id"}) for o in measured],
+        "watched_groups": [w.expression for w in watched],
     }
 
 
@@ -118,6 +144,9 @@ def _blobs(manifest: Mapping[str, Any]) -> set[str]:
     shas = {manifest["round"][key] for key in _ROUND_BLOBS}
     for sub in manifest["submissions"]:
         shas |= {sub[key] for key in _SUBMISSION_BLOBS}
+    for population in manifest.get("populations", []):
+        shas |= {population["data_sha"], population["base_outputs_sha"]}
+    shas |= {o["outputs_sha"] for o in manifest.get("population_outputs", [])}
     return {sha for sha in shas if sha}
 
 
@@ -314,6 +343,7 @@ def _create(
     session.flush()
     replay_round(session, store, cache, round_)
     _check_reproduced(session, round_, manifest, ids)
+    _create_populations(session, round_, user, manifest, ids)
     round_.status = RoundStatus(archived["status"])
     n_versions = len(manifest["versions"])
     audit.record(
@@ -328,6 +358,38 @@ def _create(
         versions=n_versions,
     )
     return ImportResult(round_, len(ids), n_versions, len(ids) - pending)
+
+
+def _create_populations(
+    session: Session,
+    round_: Round,
+    user: User,
+    manifest: Mapping[str, Any],
+    ids: Mapping[int, int],
+) -> None:
+    """The round's deployment populations, their measured outputs and watched groups
+    (docs/populations.md); archives from before them have none."""
+    populations: dict[int, Population] = {}
+    for data in manifest.get("populations", []):
+        row = Population(
+            **_fields(Population, data, _POPULATION_LOCAL), round_id=round_.id, uploaded_by=user.id
+        )
+        session.add(row)
+        populations[data["id"]] = row
+    session.flush()
+    for data in manifest.get("population_outputs", []):
+        session.add(
+            PopulationOutput(
+                population_id=populations[data["population_id"]].id,
+                submission_id=ids[data["submission_id"]],
+                outputs_sha=data["outputs_sha"],
+                error=data["error"],
+            )
+        )
+    for expression in manifest.get("watched_groups", []):
+        session.add(
+            WatchedGroup(round_id=round_.id, expression=str(expression), created_by=user.id)
+        )
 
 
 def _check_reproduced(

@@ -32,6 +32,7 @@ export const routes: RouteObject[] = [
       { path: "organize/new", lazy: wizard("NewRoundPage") },
       { path: "rounds/:slug/setup", lazy: wizard("RoundSetupPage") },
       { path: "rounds/:slug/admin", lazy: async () => ({ Component: (await import("./pages/organizer/RoundAdminPage")).RoundAdminPage }) },
+      { path: "rounds/:slug/populations", lazy: async () => ({ Component: (await import("./pages/organizer/PopulationsPage")).PopulationsPage }) },
       { path: "rounds/:slug/report", lazy: async () => ({ Component: (await import("./pages/organizer/ReportPage")).ReportPage }) },
       { path: "*", element: <NotFound /> },
     ],

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from app.seed import DEMO_ORGANIZER, DEMO_SLUG
+from app.seed import COST_DEMO_SLUG, DEMO_ORGANIZER, DEMO_SLUG
 from tests.e2e.conftest import screenshot, sign_in
 from tests.support.servers import DemoServer
 
@@ -20,6 +20,8 @@ PAGES = ["/", f"/rounds/{DEMO_SLUG}", "/signin", "/signup"]
 SIGNED_IN_PAGES = [
     f"/rounds/{DEMO_SLUG}/admin",
     f"/rounds/{DEMO_SLUG}/report",
+    f"/rounds/{DEMO_SLUG}/populations",
+    f"/rounds/{COST_DEMO_SLUG}",  # a cost round: the costs in words, the groups table
     "/keys",
     "/organize/new",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
+from app.seed import COST_DEMO_SLUG, DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
 from bounty_engine.datasets.adult import load_adult
 from tests.e2e.conftest import patch_model_file, screenshot, sign_in
 from tests.support.servers import DemoServer
@@ -126,3 +126,57 @@ def test_an_organizer_disqualifies_exports_and_reads_the_report(
     expect(page.get_by_role("heading", name="Closing report")).to_be_visible()
     expect(page.get_by_test_id("overfitting-gap")).to_contain_text("0.0000")  # nothing accepted
     screenshot(page, "report")
+
+
+def test_an_organizer_follows_the_model_on_a_deployment_population(
+    page: Page, server: DemoServer, tmp_path: Path
+) -> None:
+    api = f"{server.url}/api/v1"
+    login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
+    token = httpx.post(f"{api}/auth/token", data=login).json()["access_token"]
+    h = patch_model_file(server, "capital_gain > 0", tmp_path).read_bytes()
+    submitted = httpx.post(
+        f"{api}/rounds/{COST_DEMO_SLUG}/submissions",
+        data={"group_expression": "capital_gain > 0"},
+        files={"model": ("h.skops", h)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert submitted.status_code == 202, submitted.text
+    rows = tmp_path / "clinic.csv"
+    load_adult().sample(3000, random_state=5).to_csv(rows, index=False)
+
+    _sign_in(page, *DEMO_ORGANIZER, then=f"/rounds/{COST_DEMO_SLUG}/admin")
+    page.get_by_role("link", name="Deployment populations").click()
+    expect(page.get_by_text("No populations yet")).to_be_visible()
+    page.get_by_label("Rule").fill('sex == "Female"')
+    page.get_by_role("button", name="Watch this group").click()
+    expect(page.get_by_role("region", name="Groups to watch")).to_contain_text('sex == "Female"')
+    page.get_by_label("Name").fill("Branch office, 2026")
+    page.get_by_label("Table (CSV or Parquet) with the round's features and label").set_input_files(
+        rows
+    )
+    page.get_by_role("button", name="Add the population").click()
+
+    figures = page.get_by_test_id("population-figures")
+    expect(figures.get_by_role("heading")).to_contain_text("Branch office, 2026")
+    versions = page.get_by_test_id("population-versions")
+    # Measured by the worker once the pair is decided: the base model and the patch.
+    expect(versions.get_by_role("row")).to_have_count(3, timeout=90_000)
+    expect(versions.get_by_role("columnheader", name="false-negative rate")).to_be_visible()
+    groups = page.get_by_test_id("population-groups")
+    patched = groups.get_by_role("row").filter(has_text="capital_gain > 0")
+    expect(patched).to_contain_text("Demo team")
+    expect(groups.get_by_role("row").filter(has_text='sex == "Female"')).to_contain_text("watched")
+    screenshot(page, "population")
+
+    page.get_by_label("Their account's email").fill(DEMO_RESEARCHER[0])
+    page.get_by_role("button", name="Let them add populations").click()
+    expect(page.get_by_role("region", name="Deployers")).to_contain_text(DEMO_RESEARCHER[0])
+
+    # The deployer reaches the page from the round and sees none of the organizer's figures.
+    page.get_by_role("button", name=re.compile("^Sign out")).click()
+    _sign_in(page, *DEMO_RESEARCHER, then=f"/rounds/{COST_DEMO_SLUG}")
+    page.get_by_role("link", name="add and follow your populations").click()
+    expect(page.get_by_text("No populations yet")).to_be_visible()
+    expect(page.get_by_role("region", name="Deployers")).to_have_count(0)

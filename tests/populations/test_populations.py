@@ -226,3 +226,45 @@ def test_names_are_unique_and_drafts_have_no_populations(
         headers=arena.organizer.headers,
     )
     assert bad_group.status_code == 422
+
+
+def _comparable(figures: dict[str, Any]) -> tuple[Any, ...]:
+    """The figures without what an import renumbers (ids, dates)."""
+    versions = [
+        (v["version"], v["kind"], v["loss"], v["false_negative_rate"], v["holdout_loss"])
+        for v in figures["versions"]
+    ]
+    groups = [
+        (g["kind"], g["group"], g["team"], g["rows"], g["base"], g["before"], g["after"], g["head"])
+        for g in figures["groups"]
+    ]
+    return figures["population"]["name"], figures["population"]["status"], versions, groups
+
+
+def test_a_round_archive_carries_its_populations_and_their_figures(
+    played: Arena, worker: Worker
+) -> None:
+    arena = played
+    url = f"/api/v1/rounds/{arena.slug}"
+    arena.client.post(
+        f"{url}/watched-groups", json={"expression": 'c0 == "a"'}, headers=arena.organizer.headers
+    )
+    pid = add(arena, arena.organizer, POPULATION).json()["id"]
+    measure_all(worker)
+    archive = arena.client.get(f"{url}/archive", headers=arena.organizer.headers)
+    assert archive.status_code == 200
+    imported = arena.client.post(
+        "/api/v1/rounds/import",
+        data={"slug": f"{arena.slug}-copy"},
+        files={"file": ("round.zip", archive.content, "application/zip")},
+        headers=arena.organizer.headers,
+    )
+    assert imported.status_code == 201, imported.text
+    copy = f"/api/v1/rounds/{arena.slug}-copy"
+    (listed,) = arena.client.get(f"{copy}/populations", headers=arena.organizer.headers).json()
+    assert listed["status"] == "measured"
+    assert measure_all(worker) == 0  # its outputs came with it: nothing to run again
+    there = arena.client.get(f"{copy}/populations/{listed['id']}", headers=arena.organizer.headers)
+    here = arena.client.get(f"{url}/populations/{pid}", headers=arena.organizer.headers)
+    assert _comparable(there.json()) == _comparable(here.json())
+    assert any(g["kind"] == "watched" for g in there.json()["groups"])

@@ -1682,12 +1682,12 @@ export interface components {
         };
         /**
          * DeployerIn
-         * @description Who to let add populations: a registered user's email address.
+         * @description Who to let add populations: a registered user's email address (looked up, not
+         *     validated again: it is whatever they signed up with).
          */
         DeployerIn: {
             /**
              * Email
-             * Format: email
              * @example analyst@clinic-b.example
              */
             email: string;

@@ -47,6 +47,7 @@ export function RoundPage() {
         </p>
       </header>
       <TeamPanel round={r} />
+      <DeployerLink round={r} />
       <div className="columns">
         <section aria-labelledby="about">
           <h2 id="about">About this round</h2>
@@ -252,6 +253,29 @@ function FeatureTable({ slug }: { slug: string }) {
       <ProblemMessage error={usage.error} />
       {usage.data && <FeatureHeatmap usage={usage.data} />}
     </section>
+  );
+}
+
+/** A link to the round's deployment populations for a deployer the organizer named (the
+ * organizer reaches them from the round's admin page). */
+function DeployerLink({ round }: { round: Round }) {
+  const { user } = useAuth();
+  const mayAdd = useQuery({
+    queryKey: ["populations", round.slug, "access", user?.id],
+    enabled: user !== null && user.id !== round.organizer_id && round.status !== "draft",
+    retry: false,
+    queryFn: async () => {
+      const answer = await api.GET("/api/v1/rounds/{slug}/populations", {
+        params: { path: { slug: round.slug } },
+      });
+      return answer.response.ok;
+    },
+  });
+  if (!mayAdd.data) return null;
+  return (
+    <p className="notice">
+      You deploy this model: <Link to={`/rounds/${round.slug}/populations`}>add and follow your populations</Link>.
+    </p>
   );
 }
 

@@ -316,7 +316,10 @@ class BodyUploadDataset(BaseModel):
 
 
 class DeployerIn(BaseModel):
-    email: Annotated[EmailStr, Field(examples=["analyst@clinic-b.example"], title="Email")]
+    email: Annotated[
+        str,
+        Field(examples=["analyst@clinic-b.example"], max_length=320, min_length=3, title="Email"),
+    ]
 
 
 class DeployerOut(BaseModel):

@@ -79,6 +79,7 @@ export function RoundAdminPage() {
           label="Download the round archive"
         />
         {r.status !== "draft" && <Link to={`/rounds/${slug}/report`}>Closing report</Link>}
+        {r.status !== "draft" && <Link to={`/rounds/${slug}/populations`}>Deployment populations</Link>}
       </div>
       <ProblemMessage error={lifecycle.error} />
       {r.status !== "draft" && <AllSubmissions slug={slug} />}
