@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Callable
@@ -13,7 +14,9 @@ import pytest
 
 from bounty_engine.bundle import BundleError, export_bundle, load_bundle
 from bounty_engine.data import prepare_features
+from bounty_engine.errors import ModelLoadError
 from bounty_engine.groups import RuleGroup
+from bounty_engine.models import ModelFormat, load_model
 from bounty_engine.pdl import PatchNode, PointerDecisionList, PointerNode
 from tests.engine.tiny import FRAME, SCHEMA, constant_model
 
@@ -109,3 +112,34 @@ def test_not_a_zip_is_refused(tmp_path: Path) -> None:
     path.write_text("hello")
     with pytest.raises(BundleError, match="not a readable model bundle"):
         load_bundle(path)
+
+
+def test_a_bundle_loads_as_a_model_that_predicts_its_head(bundle_path: Path) -> None:
+    """A follow-up round's base model is the earlier round's bundle (docs/populations.md)."""
+    loaded = load_model(bundle_path, feature_names=SCHEMA.feature_names)
+    assert loaded.format is ModelFormat.BUNDLE
+    features = prepare_features(FRAME, SCHEMA)
+    assert loaded.predict(features).tolist() == load_bundle(bundle_path).predict(FRAME).tolist()
+
+
+def test_a_bundle_for_other_columns_or_with_a_pickle_inside_is_refused_as_a_model(
+    bundle_path: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelLoadError, match="columns this round does not have"):
+        load_model(bundle_path, feature_names=["age"])
+
+    def pickled(manifest: dict[str, Any], files: dict[str, bytes]) -> None:
+        entry = manifest["base"]
+        payload = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."  # pickle of 1
+        del files[entry["file"]]
+        entry["sha256"] = hashlib.sha256(payload).hexdigest()
+        entry["file"] = f"models/{entry['sha256']}.{entry['format']}"
+        files[entry["file"]] = payload
+
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load_model(_rewrite(bundle_path, pickled))
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as zf:
+        zf.writestr("manifest.json", "{not json")
+    with pytest.raises(ModelLoadError, match="bundle cannot be loaded"):
+        load_model(broken)

@@ -10,9 +10,11 @@ every expression through the same parser.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bounty_engine.data import prepare_features
-from bounty_engine.errors import EngineError
+from bounty_engine.errors import EngineError, ModelLoadError
 from bounty_engine.groups import Group, ModelGroup, RuleGroup
 from bounty_engine.models import LoadedModel, load_model
 from bounty_engine.pdl import Node, PatchNode, PointerDecisionList, PointerNode
@@ -112,6 +114,28 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
         raise
     except (zipfile.BadZipFile, KeyError, TypeError, ValueError, AttributeError, OSError) as exc:
         raise BundleError(f"not a readable model bundle: {exc}") from exc
+
+
+def bundle_runner(
+    data: bytes, feature_names: Sequence[str] | None = None
+) -> Callable[[pd.DataFrame], object]:
+    """A bundle's prediction on prepared features, for ``load_model`` (a bundle as a base
+    model); ``ModelLoadError`` if it is unreadable or reads columns other than
+    ``feature_names``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            manifest = json.loads(_read(zf, "manifest.json", MAX_MANIFEST_BYTES))
+            bundle = _build(manifest, zf)
+    except ModelLoadError:
+        raise
+    except (BundleError, zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError) as exc:
+        raise ModelLoadError(f"this model bundle cannot be loaded: {exc}") from exc
+    unknown = sorted(set(bundle.schema.feature_names) - set(feature_names or ()))
+    if feature_names is not None and unknown:
+        raise ModelLoadError(
+            "the bundle reads columns this round does not have: " + ", ".join(unknown[:5])
+        )
+    return bundle.model.predict
 
 
 def _read(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:

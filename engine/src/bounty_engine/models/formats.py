@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import io
 import lzma
 import pickletools
+import zipfile
 import zlib
 
 from bounty_engine.errors import ModelLoadError
@@ -41,11 +43,13 @@ def sniff_format(data: bytes) -> ModelFormat:
     """Recognise a model file by its content; ``ModelLoadError`` explains what it is if unusable.
 
     A skops file is a zip archive containing ``schema.json``; an ONNX file is a protobuf
-    ``ModelProto`` with a graph.
+    ``ModelProto`` with a graph; a model bundle is a zip of ``manifest.json`` and ``models/``.
     """
     if not data:
         raise ModelLoadError("the model file is empty")
     if data[:4] in _ZIP_MAGICS:
+        if _is_bundle(data):
+            return ModelFormat.BUNDLE
         open_skops_archive(data)
         return ModelFormat.SKOPS
     if data[0] == 0x80 and len(data) > 1 and data[1] in _PICKLE_PROTOCOL_BYTES:
@@ -57,6 +61,17 @@ def sniff_format(data: bytes) -> ModelFormat:
     if looks_like_onnx(data):
         return ModelFormat.ONNX
     raise ModelLoadError(f"this is neither a skops file nor an ONNX model; {HOW_TO_SAVE}")
+
+
+def _is_bundle(data: bytes) -> bool:
+    """Whether a zip file is laid out as a model bundle: ``manifest.json`` and ``models/*``."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return False  # open_skops_archive explains what is wrong with it
+    return "manifest.json" in names and all(
+        name == "manifest.json" or name.startswith("models/") for name in names
+    )
 
 
 def _refuse_compressed(data: bytes) -> None:

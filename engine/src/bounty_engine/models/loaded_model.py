@@ -20,6 +20,9 @@ class ModelFormat(StrEnum):
 
     SKOPS = "skops"
     ONNX = "onnx"
+    BUNDLE = "bundle"
+    """A model bundle (``bounty_engine.bundle``): a round's whole model, used as the base model
+    of a follow-up round; every model inside is loaded by the loaders above."""
 
 
 class LoadedModel:

@@ -29,6 +29,11 @@ def load_model(
         from bounty_engine.models.skops_loader import load_skops  # noqa: PLC0415 (below)
 
         runner = load_skops(data, feature_names)
+    elif model_format is ModelFormat.BUNDLE:
+        # The bundle module loads its models through this function: imported here, not above.
+        from bounty_engine.bundle import bundle_runner  # noqa: PLC0415
+
+        runner = bundle_runner(data, feature_names)
     else:
         from bounty_engine.models.onnx_loader import load_onnx  # noqa: PLC0415 (below)
 
