@@ -30,6 +30,7 @@ from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimiter
 from app.core.settings import Settings, get_settings
 from app.core.storage import ArtifactStore, make_store
+from app.evaluation.deps import CacheScoring
 from app.evaluation.endpoints import router as evaluation_router
 from app.evaluation.sandbox import warm_up as warm_up_sandbox
 from app.leaderboard.endpoints import router as leaderboard_router
@@ -96,6 +97,7 @@ def create_app(
     app.state.leaderboards = AnswerCache()
     app.state.rate_limiter = RateLimiter()
     app.state.notifier = notifier or Notifier()
+    app.state.sandbox_scoring = CacheScoring(app.state)
     install_error_handlers(app)
     install_openapi(app)
     # Leave a few connections to what else shares the pool (the embedded worker, streams).

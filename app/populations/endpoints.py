@@ -16,17 +16,21 @@ from app.core.openapi import problems
 from app.core.uploads import safe_name, spool
 from app.populations import service
 from app.populations.figures import population_figures, population_out
+from app.populations.follow_up import create_follow_up
 from app.populations.models import WatchedGroup
 from app.populations.problems import WatchedGroupNotFound
 from app.populations.schemas import (
     DeployerIn,
     DeployerOut,
+    FollowUpIn,
     PopulationFiguresOut,
     PopulationOut,
     WatchedGroupIn,
     WatchedGroupOut,
 )
 from app.rounds.access import get_round, is_organizer_of, require_organizer_of
+from app.rounds.schemas import RoundOut
+from app.rounds.views import round_out
 
 router = APIRouter(prefix="/api/v1", tags=["populations"])
 
@@ -219,3 +223,27 @@ def unwatch_group(
     if group is None or group.round_id != round_.id:
         raise WatchedGroupNotFound(f"round {slug!r} has no watched group {group_id}")
     session.delete(group)
+
+
+@router.post(
+    "/rounds/{slug}/populations/{population_id}/follow-up",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoundOut,
+    responses=problems(401, 403, 404, 409, 422, 503, 507),
+)
+def follow_up(
+    slug: RoundSlug,
+    population_id: PopulationId,
+    body: FollowUpIn,
+    user: CurrentUser,
+    session: SessionDep,
+    store: StoreDep,
+) -> RoundOut:
+    """Start a follow-up round (its organizer only): a draft with the same rules and features,
+    the round's public train split, this population as the hidden holdout, and the round's
+    current model as the base model, scored in the sandbox when the draft is opened."""
+    source = get_round(session, slug)
+    require_organizer_of(source, user)
+    found = service.population_for(session, source, population_id, user)
+    new = create_follow_up(session, store, source, found, user, title=body.title, slug=body.slug)
+    return round_out(new, user)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.rounds.schemas import SLUG_PATTERN, Title
+
 PopulationStatus = Literal["measuring", "measured", "failed"]
 
 
@@ -126,3 +128,16 @@ class WatchedGroupOut(BaseModel):
 
     id: int = Field(examples=[1])
     expression: str = Field(examples=["age >= 65"])
+
+
+class FollowUpIn(BaseModel):
+    """A follow-up round whose holdout is the population."""
+
+    title: Title
+    slug: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN,
+        max_length=80,
+        description="Its slug (default: made from the title).",
+        examples=["income-branch-office-2027"],
+    )

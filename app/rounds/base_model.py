@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.core import audit
+from app.core.errors import engine_problem
 from app.core.storage import ArtifactStore
 from app.rounds.access import require_draft
 from app.rounds.engine_view import engine_errors, load_split, round_schema
 from app.rounds.models import Round
 from app.rounds.problems import NoBaseModel
 from bounty_engine.data import prepare_features
-from bounty_engine.models import LoadedModel, dump_sklearn_model, load_model
+from bounty_engine.errors import ModelLoadError
+from bounty_engine.models import LoadedModel, ModelFormat, dump_sklearn_model, load_model
 from bounty_engine.predictions import encode_predictions
 from bounty_engine.schema import FeatureSchema
 
@@ -32,11 +34,12 @@ def upload_base_model(
     schema = round_schema(round)
     with engine_errors("file"):
         model = load_model(path, feature_names=schema.feature_names)
-    holdout = load_split(store, round, "holdout")
-    sample = holdout.sample(n=min(MODEL_CHECK_ROWS, len(holdout)), random_state=0)
-    with engine_errors("file"):
-        features = prepare_features(sample, schema)
-        encode_predictions(model.predict(features), len(features), schema.label)
+    if model.format is not ModelFormat.BUNDLE:  # a bundle runs only in the sandbox, at opening
+        holdout = load_split(store, round, "holdout")
+        sample = holdout.sample(n=min(MODEL_CHECK_ROWS, len(holdout)), random_state=0)
+        with engine_errors("file"):
+            features = prepare_features(sample, schema)
+            encode_predictions(model.predict(features), len(features), schema.label)
     _set_base_model(
         session,
         store,
@@ -45,6 +48,23 @@ def upload_base_model(
         data=model.data,
         model_format=model.format.value,
         source="upload",
+    )
+
+
+def set_exported_base_model(
+    session: Session, store: ArtifactStore, round: Round, user: User, bundle: bytes
+) -> None:
+    """Make a model bundle the platform exported (another round's model) the base model. It is
+    loaded here (the safe loaders, the columns checked) but not run: it holds participants'
+    models, which run only in the sandbox, when the round opens (``app.rounds.scoring``)."""
+    require_draft(round, "set the base model")
+    schema = round_schema(round)
+    with engine_errors("file"):
+        model = load_model(bundle, feature_names=schema.feature_names)
+    if model.format is not ModelFormat.BUNDLE:
+        raise engine_problem(ModelLoadError("this is not a model bundle"), field="file")
+    _set_base_model(
+        session, store, round, user, data=bundle, model_format=model.format.value, source="bundle"
     )
 
 

@@ -127,6 +127,25 @@ def import_splits(
     _save_dataset(session, store, round, user, _Dataset(schema, frames, raw, fractions, None))
 
 
+def store_splits(
+    session: Session,
+    store: ArtifactStore,
+    round: Round,
+    user: User,
+    *,
+    schema: FeatureSchema,
+    splits: Mapping[str, pd.DataFrame],
+    raw: Mapping[str, str],
+) -> None:
+    """Store ready splits under a known schema as the round's data (a follow-up round keeps
+    its source round's schema, so that the source's model reads its data)."""
+    require_draft(round, "upload a dataset")
+    check_costs_fit(round.loss_costs, schema)
+    total = sum(len(splits[name]) for name in SPLITS)
+    fractions = [len(splits[name]) / total for name in SPLITS]
+    _save_dataset(session, store, round, user, _Dataset(schema, splits, raw, fractions, None))
+
+
 def _same_columns(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The frames with train's column order; 422 if another split has other columns."""
     columns = list(frames["train"].columns)

@@ -32,6 +32,7 @@ from app.rounds.schemas import (
     RoundUpdate,
     VersionOut,
 )
+from app.rounds.scoring import SandboxScoringDep
 from app.rounds.train_predictions import train_predictions_parquet
 from app.rounds.views import (
     base_model_out,
@@ -247,11 +248,18 @@ def train_base_model(
     response_model=RoundOut,
     responses=problems(401, 403, 404, 409, 422, 503, 507),
 )
-def open_round(slug: RoundSlug, user: Organizer, session: SessionDep, store: StoreDep) -> RoundOut:
+def open_round(
+    slug: RoundSlug,
+    user: Organizer,
+    session: SessionDep,
+    store: StoreDep,
+    scoring: SandboxScoringDep,
+) -> RoundOut:
     """draft -> open (its organizer): needs the dataset and a base model; scores the base model
-    on every split as version 0. 409 if the round is not a draft."""
+    on every split as version 0 (a model bundle in the evaluation sandbox). 409 if the round
+    is not a draft."""
     found = _managed_round(session, slug, user, lock=True)
-    service.open_round(session, store, found, user)
+    service.open_round(session, store, found, user, scoring=scoring)
     return round_out(found, user)
 
 

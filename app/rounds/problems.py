@@ -67,3 +67,7 @@ class InvalidSettings(Problem):
 
 class LossTaskMismatch(Problem):
     status, slug, title = 422, "loss-task-mismatch", "Label does not fit the loss"
+
+
+class SandboxRequired(Problem):
+    status, slug, title = 503, "sandbox-required", "Needs the evaluation sandbox"

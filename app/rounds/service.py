@@ -28,6 +28,7 @@ from app.rounds.problems import (
     InvalidSettings,
     RoundClosed,
     RulesLocked,
+    SandboxRequired,
     SchedulePassed,
     SlugTaken,
 )
@@ -39,9 +40,11 @@ from app.rounds.schemas import (
     check_schedule,
     loss_task,
 )
+from app.rounds.scoring import SandboxScoring
 from app.rounds.train_predictions import store_train_predictions
 from bounty_engine.decision import BountyEvaluator
 from bounty_engine.losses import LossKind
+from bounty_engine.models import ModelFormat
 from bounty_engine.round import BountyRound
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
@@ -148,21 +151,35 @@ def base_version(store: ArtifactStore, round_id: int, evaluator: BountyEvaluator
     )
 
 
-def open_round(session: Session, store: ArtifactStore, round: Round, user: User) -> None:
-    """draft -> open: score the base model on every split and record version 0."""
+def open_round(
+    session: Session,
+    store: ArtifactStore,
+    round: Round,
+    user: User,
+    *,
+    scoring: SandboxScoring | None = None,
+) -> None:
+    """draft -> open: score the base model on every split and record version 0. A bundle
+    (participants' models inside) is scored by ``scoring``, in the sandbox; 503 without it."""
     require_draft(round, "open the round")
     schema = round_schema(round)
-    base = load_base_model(store, round, schema)
     now = utcnow()
     if round.closes_at is not None and round.closes_at <= now:
         raise SchedulePassed("closes_at is in the past; move it first")
-    splits = {
-        name: load_split(store, round, name)
-        for name in ("holdout", "train", "test")
-        if getattr(round, f"n_{name}") > 0
-    }
-    with engine_errors():
-        evaluator = BountyRound(schema, round_rules(round), base, splits).evaluator
+    if round.base_model_format == ModelFormat.BUNDLE:
+        if scoring is None:
+            raise SandboxRequired("this round's base model runs only in the evaluation sandbox")
+        with engine_errors():
+            evaluator = scoring.fitted_evaluator(round)
+    else:
+        base = load_base_model(store, round, schema)
+        splits = {
+            name: load_split(store, round, name)
+            for name in ("holdout", "train", "test")
+            if getattr(round, f"n_{name}") > 0
+        }
+        with engine_errors():
+            evaluator = BountyRound(schema, round_rules(round), base, splits).evaluator
     losses = evaluator.versions_[0].loss
     version = base_version(store, round.id, evaluator)
     try:

@@ -170,6 +170,16 @@ def test_an_organizer_follows_the_model_on_a_deployment_population(
     expect(groups.get_by_role("row").filter(has_text='sex == "Female"')).to_contain_text("watched")
     screenshot(page, "population")
 
+    # A follow-up round holds this population out, starting from the current model.
+    page.get_by_label("Title of the follow-up round").fill("Income at the branch office")
+    page.get_by_role("button", name="Start the follow-up round").click()
+    expect(page).to_have_url(re.compile(r"/rounds/income-at-the-branch-office/setup$"))
+    expect(page.get_by_text("3,000 holdout")).to_be_visible()
+    page.get_by_role("button", name="Open the round").click()
+    expect(page).to_have_url(re.compile(r"/rounds/income-at-the-branch-office/admin$"))
+    expect(page.locator(".badge.open").first).to_be_visible()
+    page.goto(f"/rounds/{COST_DEMO_SLUG}/populations")
+
     page.get_by_label("Their account's email").fill(DEMO_RESEARCHER[0])
     page.get_by_role("button", name="Let them add populations").click()
     expect(page.get_by_role("region", name="Deployers")).to_contain_text(DEMO_RESEARCHER[0])

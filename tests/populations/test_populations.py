@@ -268,3 +268,58 @@ def test_a_round_archive_carries_its_populations_and_their_figures(
     here = arena.client.get(f"{url}/populations/{pid}", headers=arena.organizer.headers)
     assert _comparable(there.json()) == _comparable(here.json())
     assert any(g["kind"] == "watched" for g in there.json()["groups"])
+
+
+def test_a_follow_up_round_holds_out_the_population_and_starts_from_the_current_model(
+    played: Arena, worker: Worker
+) -> None:
+    arena = played
+    url = f"/api/v1/rounds/{arena.slug}"
+    pid = add(arena, arena.organizer, POPULATION).json()["id"]
+    measure_all(worker)
+    figures = arena.client.get(f"{url}/populations/{pid}", headers=arena.organizer.headers)
+    on_population = figures.json()["versions"][-1]["loss"]
+    refused = arena.client.post(
+        f"{url}/populations/{pid}/follow-up", json={"title": "x"}, headers=arena.member.headers
+    )
+    assert refused.status_code == 403
+
+    made = arena.client.post(
+        f"{url}/populations/{pid}/follow-up",
+        json={"title": "Where it runs", "slug": "where-it-runs"},
+        headers=arena.organizer.headers,
+    )
+    assert made.status_code == 201, made.text
+    draft = made.json()
+    source = arena.client.get(url, headers=arena.organizer.headers).json()
+    assert draft["status"] == "draft"
+    assert draft["rules"] == source["rules"]
+    assert draft["data"]["n_holdout"] == len(POPULATION)
+    assert draft["data"]["n_train"] == source["data"]["n_train"]
+    assert (draft["base_model"]["format"], draft["base_model"]["source"]) == ("bundle", "bundle")
+
+    # Opening scores the source's current model, in the sandbox, on the new holdout: exactly
+    # what the population's figures said of it.
+    opened = arena.client.post("/api/v1/rounds/where-it-runs/open", headers=arena.organizer.headers)
+    assert opened.status_code == 200, opened.text
+    (base,) = arena.client.get(
+        "/api/v1/rounds/where-it-runs/versions", headers=arena.organizer.headers
+    ).json()
+    assert base["holdout_loss"] == pytest.approx(on_population, abs=1e-12)
+
+    # And the round runs: a pair on it is evaluated and decided against that model.
+    team = arena.client.post(
+        "/api/v1/rounds/where-it-runs/teams", json={"name": "Again"}, headers=arena.member.headers
+    )
+    assert team.status_code == 201, team.text
+    expression = arena.planted[2]
+    sent = arena.client.post(
+        "/api/v1/rounds/where-it-runs/submissions",
+        data={"group_expression": expression},
+        files={"model": ("h.skops", arena.patch_model(expression), "application/octet-stream")},
+        headers=arena.member.headers,
+    )
+    assert sent.status_code == 202, sent.text
+    assert drain(worker) == 1
+    verdict = arena.client.get(sent.json()["submission"]["url"], headers=arena.member.headers)
+    assert verdict.json()["verdict"]["outcome"] in {"accepted", "rejected"}

@@ -315,6 +315,13 @@ MATRIX: list[Row] = [
         (401, 403, 403, 200, 403),
     ),
     Row(
+        "POST",
+        "/api/v1/rounds/{slug}/populations/{population_id}/follow-up",
+        lambda w: f"/api/v1/rounds/{_slug(w)}/populations/{w.population}/follow-up",
+        (401, 403, 403, 201, 403),
+        lambda w: {"json": {"title": f"Follow-up {uuid.uuid4().hex[:6]}"}},
+    ),
+    Row(
         "GET",
         "/api/v1/rounds/{slug}/watched-groups",
         lambda w: f"/api/v1/rounds/{_slug(w)}/watched-groups",

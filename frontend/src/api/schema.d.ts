@@ -302,7 +302,8 @@ export interface paths {
         /**
          * Open Round
          * @description draft -> open (its organizer): needs the dataset and a base model; scores the base model
-         *     on every split as version 0. 409 if the round is not a draft.
+         *     on every split as version 0 (a model bundle in the evaluation sandbox). 409 if the round
+         *     is not a draft.
          */
         post: operations["open_round"];
         delete?: never;
@@ -1031,6 +1032,28 @@ export interface paths {
          * @description Stop measuring a named group (its organizer only).
          */
         delete: operations["unwatch_group"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rounds/{slug}/populations/{population_id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow Up
+         * @description Start a follow-up round (its organizer only): a draft with the same rules and features,
+         *     the round's public train split, this population as the hidden holdout, and the round's
+         *     current model as the base model, scored in the sandbox when the draft is opened.
+         */
+        post: operations["follow_up"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1903,6 +1926,24 @@ export interface components {
              * @example 0.152
              */
             loss: number | null;
+        };
+        /**
+         * FollowUpIn
+         * @description A follow-up round whose holdout is the population.
+         */
+        FollowUpIn: {
+            /**
+             * Title
+             * @description The round's name, shown everywhere.
+             * @example Income prediction, autumn 2026
+             */
+            title: string;
+            /**
+             * Slug
+             * @description Its slug (default: made from the title).
+             * @example income-branch-office-2027
+             */
+            slug?: string | null;
         };
         /**
          * GroupLoss
@@ -7193,6 +7234,107 @@ export interface operations {
             };
             /** @description Unprocessable content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    follow_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The round's slug (from its URL). */
+                slug: string;
+                /** @description The population's id. */
+                population_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowUpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundOut"];
+                };
+            };
+            /** @description The body could not be parsed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Insufficient storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -365,6 +365,40 @@ class Figure(BaseModel):
     ]
 
 
+class Slug1(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="Its slug (default: made from the title).",
+            examples=["income-branch-office-2027"],
+            max_length=80,
+            pattern="^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$",
+            title="Slug",
+        ),
+    ]
+
+
+class FollowUpIn(BaseModel):
+    title: Annotated[
+        str,
+        Field(
+            description="The round's name, shown everywhere.",
+            examples=["Income prediction, autumn 2026"],
+            max_length=200,
+            min_length=1,
+            title="Title",
+        ),
+    ]
+    slug: Annotated[
+        Slug1 | None,
+        Field(
+            description="Its slug (default: made from the title).",
+            examples=["income-branch-office-2027"],
+            title="Slug",
+        ),
+    ] = None
+
+
 class GroupOnPopulation(BaseModel):
     kind: Annotated[Literal["accepted", "watched"], Field(examples=["accepted"], title="Kind")]
     group: Annotated[
@@ -686,7 +720,7 @@ class ReplayOut(BaseModel):
     ]
 
 
-class Slug1(RootModel[str]):
+class Slug2(RootModel[str]):
     root: Annotated[
         str,
         Field(
@@ -725,7 +759,7 @@ class RoundCreate(BaseModel):
         ),
     ]
     slug: Annotated[
-        Slug1 | None,
+        Slug2 | None,
         Field(
             description="URL name (lowercase letters, digits, dashes); derived from the title if omitted. Must be unique.",
             examples=["income-autumn-2026"],

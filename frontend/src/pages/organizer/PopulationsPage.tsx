@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router-dom";
+import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../../api/client";
 import { upload, type UploadProgress } from "../../api/upload";
@@ -47,6 +47,7 @@ export function PopulationsPage() {
         <PopulationList populations={list} shown={shown} onChoose={setChosen} />
       )}
       {shown !== null && <PopulationFigures slug={slug} id={shown} />}
+      {organizer && shown !== null && <FollowUp slug={slug} id={shown} />}
       <AddPopulation slug={slug} onAdded={setChosen} />
       {organizer && <WatchedGroups slug={slug} />}
       {organizer && <Deployers slug={slug} />}
@@ -217,6 +218,51 @@ function PopulationFigures({ slug, id }: { slug: string; id: number }) {
           </table>
         </div>
       )}
+    </section>
+  );
+}
+
+/** A follow-up round whose hidden holdout is this population, from the current model. */
+function FollowUp({ slug, id }: { slug: string; id: number }) {
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const [title, setTitle] = useState("");
+  const create = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/v1/rounds/{slug}/populations/{population_id}/follow-up", {
+          params: { path: { slug, population_id: id } },
+          body: { title },
+        }),
+      ),
+    onSuccess: (round) => {
+      void queries.invalidateQueries({ queryKey: ["rounds"] });
+      navigate(`/rounds/${round.slug}/setup`);
+    },
+  });
+  return (
+    <section aria-labelledby="follow-up">
+      <h2 id="follow-up">A follow-up round on this population</h2>
+      <p className="hint">
+        A new draft with the same rules: the round's public train split, this population as the hidden holdout, and the
+        round's current model as the base model. You review it before opening it.
+      </p>
+      <form
+        className="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
+        <div className="field">
+          <label htmlFor="follow-up-title">Title of the follow-up round</label>
+          <input id="follow-up-title" value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={200} />
+        </div>
+        <button type="submit" disabled={create.isPending}>
+          Start the follow-up round
+        </button>
+      </form>
+      <ProblemMessage error={create.error} />
     </section>
   );
 }
