@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 from typer.testing import Result
 
+from app.seed import DEMO_SLUG
 from bounty_client import BountyClient
 from bounty_client.cli import ExitCode
 from bounty_client.hunter import BountyHunter
 from bounty_engine.bundle import load_bundle
 from bounty_engine.data import prepare_features
+from bounty_engine.datasets.adult import load_adult
 from bounty_engine.datasets.synthetic import make_synthetic
 from bounty_engine.groups import RuleGroup
 from bounty_engine.schema import FeatureSchema
@@ -169,3 +171,30 @@ def test_the_hunter_finds_a_planted_group_and_gets_it_accepted(
     assert best > 0.6, [a.expression for a in report.accepted]
     assert losses == sorted(losses, reverse=True)
     assert losses[-1] < losses[0]  # the global holdout error fell
+
+
+def test_an_organizer_follows_a_population_from_the_command_line(
+    run: Run, server: DemoServer, organizer_key: str, api_key: str, tmp_path: Path
+) -> None:
+    rows = load_adult().sample(1200, random_state=3)
+    table = tmp_path / "branch.csv"
+    rows.to_csv(table, index=False)
+    run("login", "--server", server.url, "--api-key", organizer_key)
+    added = run("population", "add", DEMO_SLUG, table, "--name", "branch", "--json")
+    assert added.exit_code == 0, added.output
+    pid = json.loads(added.stdout)["id"]
+    assert "branch" in run("population", "list", DEMO_SLUG).stdout
+    shown = run("population", "show", DEMO_SLUG, pid, "--wait", 120, "--json")
+    figures = json.loads(shown.stdout)
+    assert figures["population"]["status"] == "measured"
+    head = figures["versions"][-1]
+    # The exported model, run here on the same rows, makes the same errors.
+    bundle = tmp_path / "model.zip"
+    assert run("round", "export", DEMO_SLUG, "--out", bundle).exit_code == 0
+    wrong = load_bundle(bundle).predict(rows) != rows["income"].to_numpy()
+    assert head["loss"] == pytest.approx(wrong.mean(), abs=1e-12)
+    assert "FNR" in run("population", "show", DEMO_SLUG, pid).stdout
+
+    run("login", "--server", server.url, "--api-key", api_key)  # a participant
+    refused = run("population", "list", DEMO_SLUG)
+    assert refused.exit_code == ExitCode.NOT_SIGNED_IN  # 403

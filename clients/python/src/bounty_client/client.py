@@ -30,6 +30,8 @@ from bounty_client.models import (
     ExpressionCheckOut,
     HistoryOut,
     LeaderboardOut,
+    PopulationFiguresOut,
+    PopulationOut,
     QuotaOut,
     RoundCreate,
     RoundImportOut,
@@ -357,6 +359,31 @@ class BountyClient:
     def report(self, slug: str) -> ClosingReport:
         """The closing report: base vs final on holdout and test, teams, groups."""
         return self._get(f"/rounds/{slug}/report", ClosingReport)
+
+    def add_population(
+        self, slug: str, file: str | Path, *, name: str, description: str = ""
+    ) -> PopulationOut:
+        """Add a deployment population to an open round (its organizer or a deployer): a
+        CSV/Parquet table with the round's features and label, never shown to participants
+        and never deciding; the workers measure every version on it."""
+        path = Path(file)
+        with path.open("rb") as stream:
+            answer = self.request(
+                "POST",
+                f"/rounds/{slug}/populations",
+                data={"name": name, "description": description},
+                files={"file": (path.name, stream)},
+            )
+        return PopulationOut.model_validate(answer.json())
+
+    def populations(self, slug: str) -> list[PopulationOut]:
+        """The round's populations the caller may read."""
+        data = self.request("GET", f"/rounds/{slug}/populations").json()
+        return TypeAdapter(list[PopulationOut]).validate_python(data)
+
+    def population(self, slug: str, population_id: int) -> PopulationFiguresOut:
+        """Every version and group of the round's model measured on one population."""
+        return self._get(f"/rounds/{slug}/populations/{population_id}", PopulationFiguresOut)
 
     def export_archive(self, slug: str, target: str | Path) -> Path:
         """Download the whole round (data, submissions, verdicts, versions, audit log, files)

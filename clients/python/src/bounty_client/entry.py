@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from bounty_client import organizer_commands, pair_commands
+from bounty_client import organizer_commands, pair_commands, population_commands
 from bounty_client.cli import register as register_client_commands
 
 Plugin = Callable[[typer.Typer], None]
@@ -23,6 +23,7 @@ cli = typer.Typer(
 register_client_commands(cli)
 pair_commands.register(cli)
 organizer_commands.register()
+population_commands.register(cli)
 _added: set[Plugin] = set()
 
 
