@@ -34,7 +34,8 @@ from bounty_engine.decision import PairOutput
 from bounty_engine.error_rates import positive_class
 from bounty_engine.groups import RuleGroup
 from bounty_engine.losses import Loss
-from bounty_engine.populations import Measure, VersionNode, measure, version_predictions
+from bounty_engine.measures import Measure, measure
+from bounty_engine.populations import VersionNode, version_predictions
 from bounty_engine.predictions import encode_labels
 
 Array = npt.NDArray[np.generic]

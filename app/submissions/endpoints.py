@@ -70,9 +70,10 @@ def check_expression(
 ) -> ExpressionCheckOut:
     """Check a group rule against the round's schema without submitting it (no quota used):
     whether it is valid, where the error is if not, which features it reads, and how many rows
-    of the public train split it selects. For live validation while typing."""
+    of the public train split it selects, and the current model's loss and error rates on
+    them (by the round's loss: on a cost round, the cost). For live validation while typing."""
     round_ = visible_round(session, slug, user)
-    return service.check_expression(store, round_, body.expression)
+    return service.check_expression(session, store, round_, body.expression)
 
 
 @router.get(

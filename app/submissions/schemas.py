@@ -232,6 +232,25 @@ class ExpressionCheckOut(BaseModel):
     train_share: float | None = Field(
         default=None, description="The same as a share of the train split.", examples=[0.0661]
     )
+    train_loss: float | None = Field(
+        default=None,
+        description="The current model's mean loss on the group's train rows, by the round's "
+        "loss (on a cost round, the mean cost of its errors there); null before the round "
+        "opens or for an empty group.",
+        examples=[0.214],
+    )
+    train_false_positive_rate: float | None = Field(
+        default=None,
+        description="Two-class rounds: of the group's train rows whose truth is negative, the "
+        "share the current model predicts positive.",
+        examples=[0.25],
+    )
+    train_false_negative_rate: float | None = Field(
+        default=None,
+        description="Two-class rounds: of the group's train rows whose truth is positive, the "
+        "share the current model predicts negative.",
+        examples=[0.06],
+    )
     error: ProblemError | None = Field(
         default=None, description="Why it is not valid, with the position in the text."
     )

@@ -16,16 +16,21 @@ from sqlalchemy.orm import Session
 from app.core.db import utcnow
 from app.core.errors import ProblemError, engine_problem
 from app.core.storage import ArtifactStore
-from app.rounds.engine_view import round_schema
+from app.rounds.access import head_model_version
+from app.rounds.engine_view import round_loss, round_schema
 from app.rounds.models import Round
 from app.rounds.problems import RoundHasNoData
+from app.rounds.train_predictions import load_train_predictions
 from app.submissions.models import Submission
 from app.submissions.problems import QuotaExceeded
 from app.submissions.schemas import ExpressionCheckOut, QuotaOut
 from app.teams.models import Team
-from bounty_engine.data import prepare_features
+from bounty_engine.data import label_values, prepare_features
+from bounty_engine.error_rates import positive_class
 from bounty_engine.errors import EngineError
 from bounty_engine.groups import RuleGroup
+from bounty_engine.measures import measure
+from bounty_engine.predictions import encode_labels
 
 log = logging.getLogger("bounty.submissions")
 
@@ -106,9 +111,13 @@ def public_sample(store: ArtifactStore, round_: Round) -> pd.DataFrame:
     return prepare_features(_train_of(store, round_).head(SAMPLE_ROWS), round_schema(round_))
 
 
-def check_expression(store: ArtifactStore, round_: Round, expression: str) -> ExpressionCheckOut:
+def check_expression(
+    session: Session, store: ArtifactStore, round_: Round, expression: str
+) -> ExpressionCheckOut:
     """Whether ``expression`` is a valid group rule for the round, with the error's position if
-    not, and the group's size on the public train split if it is."""
+    not; if it is, the group's size on the public train split and, once the round is open, the
+    current model's loss and error rates there (all public: the train split and the current
+    model's predictions on it)."""
     schema = round_schema(round_)
     try:
         group = RuleGroup.parse(expression, schema)
@@ -116,7 +125,20 @@ def check_expression(store: ArtifactStore, round_: Round, expression: str) -> Ex
         error = ProblemError.model_validate(engine_problem(exc).extra["errors"][0])
         return ExpressionCheckOut(expression=expression, valid=False, error=error)
     train = _train_of(store, round_)
-    rows = int(group.mask(prepare_features(train, schema)).sum())
+    mask = group.mask(prepare_features(train, schema))
+    rows = int(mask.sum())
+    figures: dict[str, float | None] = {}
+    head = head_model_version(session, round_)
+    if head is not None and head.train_predictions_sha is not None and rows:
+        truth = encode_labels(label_values(train, schema), schema.label)
+        current = load_train_predictions(store, head.train_predictions_sha)
+        on_group = measure(round_loss(round_), truth, current, mask, positive_class(schema.label))
+        rates = on_group.rates
+        figures = {
+            "train_loss": on_group.loss,
+            "train_false_positive_rate": rates.false_positive_rate if rates else None,
+            "train_false_negative_rate": rates.false_negative_rate if rates else None,
+        }
     return ExpressionCheckOut(
         expression=expression,
         valid=True,
@@ -124,4 +146,5 @@ def check_expression(store: ArtifactStore, round_: Round, expression: str) -> Ex
         columns=list(group.columns),
         train_rows=rows,
         train_share=rows / len(train) if len(train) else 0.0,
+        **figures,
     )

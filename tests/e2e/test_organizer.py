@@ -178,6 +178,12 @@ def test_an_organizer_follows_the_model_on_a_deployment_population(
     page.get_by_role("button", name="Open the round").click()
     expect(page).to_have_url(re.compile(r"/rounds/income-at-the-branch-office/admin$"))
     expect(page.locator(".badge.open").first).to_be_visible()
+    # The closing report shows the same figures.
+    page.goto(f"/rounds/{COST_DEMO_SLUG}/report")
+    on_populations = page.get_by_role("region", name="On the deployment populations")
+    versions_there = on_populations.get_by_test_id("population-versions").get_by_role("row")
+    expect(versions_there).to_have_count(3, timeout=60_000)  # once the report is computed
+    expect(on_populations).to_contain_text("Branch office, 2026")
     page.goto(f"/rounds/{COST_DEMO_SLUG}/populations")
 
     page.get_by_label("Their account's email").fill(DEMO_RESEARCHER[0])

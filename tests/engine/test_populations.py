@@ -10,7 +10,8 @@ import pytest
 from bounty_engine.decision import BountyEvaluator, PairOutput
 from bounty_engine.errors import EngineError
 from bounty_engine.losses import Loss
-from bounty_engine.populations import VersionNode, measure, version_predictions
+from bounty_engine.measures import measure
+from bounty_engine.populations import VersionNode, version_predictions
 
 
 def nodes_of(evaluator: BountyEvaluator) -> list[VersionNode]:

@@ -25,7 +25,7 @@ def test_load_has_no_errors_and_loses_no_submission(mode: Mode, tmp_path: Path) 
             mode,
             pollers=POLLERS,
             submitters=SUBMITTERS,
-            duration=6,
+            duration=4,
             think=0.5,
             poll=0.25,
             drain=90,

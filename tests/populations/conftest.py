@@ -1,3 +1,3 @@
-"""The population tests play submissions with the submission tests' worker."""
+"""The population tests play submissions with the submission tests' arena and worker."""
 
-from tests.submissions.conftest import worker  # noqa: F401
+from tests.submissions.conftest import arena, worker  # noqa: F401

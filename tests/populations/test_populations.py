@@ -190,9 +190,8 @@ def test_a_deployer_adds_and_reads_only_their_own_and_participants_never_see_any
     ids=["missing-feature", "no-label", "unknown-classes"],
 )
 def test_a_table_that_does_not_fit_the_round_is_refused_and_nothing_is_kept(
-    played: Arena, change: Any, status: int, says: str
+    arena: Arena, change: Any, status: int, says: str
 ) -> None:
-    arena = played
     refused = add(arena, arena.organizer, change(POPULATION.copy()))
     assert refused.status_code == status, refused.text
     assert says in refused.text
@@ -203,9 +202,8 @@ def test_a_table_that_does_not_fit_the_round_is_refused_and_nothing_is_kept(
 
 
 def test_names_are_unique_and_drafts_have_no_populations(
-    played: Arena, client: TestClient, session_factory: sessionmaker[Session]
+    arena: Arena, client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
-    arena = played
     assert add(arena, arena.organizer, POPULATION).status_code == 201
     taken = add(arena, arena.organizer, POPULATION)
     assert taken.status_code == 409

@@ -168,5 +168,9 @@ def test_the_readme_participant_session_runs_with_the_client_alone(
         check=False,
     )
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    assert "accepted" in done.stdout
+    assert "Logged in" in done.stdout
+    assert "adult-income-demo" in done.stdout
+    assert "local verdict on the train split: accepted" in done.stdout
+    assert "accepted (accepted)" in done.stdout
     assert "holdout loss by version" in done.stdout
+    assert (tmp_path / "train.parquet").stat().st_size > 0

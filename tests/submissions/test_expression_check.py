@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from bounty_engine.data import infer_schema, prepare_features
 from bounty_engine.groups import RuleGroup
-from tests.submissions.conftest import Arena
+from tests.submissions.conftest import Arena, build_arena
 from tests.support.rounds import LABEL
 
 
@@ -32,6 +39,29 @@ def test_a_valid_rule_reports_its_columns_and_size_on_the_train_split(arena: Are
         RuleGroup.parse(result["canonical"], schema).columns
         == RuleGroup.parse(rule, schema).columns
     )
+
+
+@pytest.mark.parametrize("costs", [None, [[0, 3], [1, 0]]], ids=["zero-one", "cost"])
+def test_the_check_says_how_the_current_model_does_on_the_group(
+    client: TestClient, session_factory: sessionmaker[Session], costs: list[list[int]] | None
+) -> None:
+    """From public data only: the train split and the current model's predictions on it."""
+    loss = {"loss": "cost", "loss_costs": costs} if costs else {}
+    arena = build_arena(client, session_factory, **loss)
+    rule = arena.planted[0]
+    result = _check(arena, rule)
+    schema = infer_schema(arena.train, LABEL)
+    mask = RuleGroup.parse(rule, schema).mask(prepare_features(arena.train, schema))
+    raw = client.get(f"/api/v1/rounds/{arena.slug}/data/train-predictions.parquet").content
+    predicted = pd.read_parquet(io.BytesIO(raw))["prediction"].to_numpy()[mask]
+    truth = arena.train[LABEL].to_numpy()[mask]
+    negative, positive = schema.label.classes or []
+    table = np.array(costs or [[0, 1], [1, 0]])
+    code = {negative: 0, positive: 1}
+    cost = table[[code[t] for t in truth], [code[p] for p in predicted]]
+    assert result["train_loss"] == pytest.approx(cost.mean(), abs=1e-12)
+    fp = ((predicted == positive) & (truth == negative)).sum() / (truth == negative).sum()
+    assert result["train_false_positive_rate"] == pytest.approx(fp, abs=1e-12)
 
 
 def test_an_invalid_rule_says_where_and_uses_no_quota(arena: Arena) -> None:

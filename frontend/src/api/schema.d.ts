@@ -716,7 +716,8 @@ export interface paths {
          * Check Expression
          * @description Check a group rule against the round's schema without submitting it (no quota used):
          *     whether it is valid, where the error is if not, which features it reads, and how many rows
-         *     of the public train split it selects. For live validation while typing.
+         *     of the public train split it selects, and the current model's loss and error rates on
+         *     them (by the round's loss: on a cost round, the cost). For live validation while typing.
          */
         post: operations["check_expression"];
         delete?: never;
@@ -1804,6 +1805,24 @@ export interface components {
              * @example 0.0661
              */
             train_share?: number | null;
+            /**
+             * Train Loss
+             * @description The current model's mean loss on the group's train rows, by the round's loss (on a cost round, the mean cost of its errors there); null before the round opens or for an empty group.
+             * @example 0.214
+             */
+            train_loss?: number | null;
+            /**
+             * Train False Positive Rate
+             * @description Two-class rounds: of the group's train rows whose truth is negative, the share the current model predicts positive.
+             * @example 0.25
+             */
+            train_false_positive_rate?: number | null;
+            /**
+             * Train False Negative Rate
+             * @description Two-class rounds: of the group's train rows whose truth is positive, the share the current model predicts negative.
+             * @example 0.06
+             */
+            train_false_negative_rate?: number | null;
             /** @description Why it is not valid, with the position in the text. */
             error?: components["schemas"]["ProblemError"] | null;
         };

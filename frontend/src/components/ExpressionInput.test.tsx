@@ -62,6 +62,24 @@ describe("CheckResult", () => {
     expect(screen.getByRole("status")).toHaveTextContent(
       "Valid: reads age; selects 1,937 rows of the training split (6.6%).",
     );
+    expect(screen.getByRole("status")).not.toHaveTextContent("current model");
+  });
+
+  it("says how the current model does on the group: its loss and whom it gets wrong", () => {
+    const result: ExpressionCheck = {
+      expression: "age >= 50",
+      valid: true,
+      columns: ["age"],
+      train_rows: 1937,
+      train_share: 0.0661,
+      train_loss: 0.4213,
+      train_false_positive_rate: 0.25,
+      train_false_negative_rate: 0.0625,
+    };
+    render(<CheckResult text="age >= 50" result={result} />);
+    expect(screen.getByRole("status")).toHaveTextContent(
+      "The current model there: mean loss 0.4213, false positives 25.0%, false negatives 6.3%.",
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from "react";
 
 import type { Schemas } from "../api/client";
+import { formatRate } from "../lib/format";
 
 export type ExpressionCheck = Schemas["ExpressionCheckOut"];
 export type Checker = (expression: string) => Promise<ExpressionCheck>;
@@ -32,6 +33,17 @@ export function ErrorPointer({ text, offset }: { text: string; offset: number })
   );
 }
 
+/** The current model on the group's training rows: its loss (the round's: a cost round's
+ * mean cost), and on two-class rounds whom it gets wrong. */
+function currentModel(result: ExpressionCheck): string {
+  const rates = [
+    result.train_false_positive_rate != null && `false positives ${formatRate(result.train_false_positive_rate, 1)}`,
+    result.train_false_negative_rate != null && `false negatives ${formatRate(result.train_false_negative_rate, 1)}`,
+  ].filter(Boolean);
+  const loss = (result.train_loss ?? 0).toFixed(4);
+  return `The current model there: mean loss ${loss}${rates.length ? `, ${rates.join(", ")}` : ""}.`;
+}
+
 /** What a check says, for people: valid with the group's size, or the error at its place. */
 export function CheckResult({ text, result }: { text: string; result: ExpressionCheck }) {
   if (result.valid) {
@@ -41,6 +53,7 @@ export function CheckResult({ text, result }: { text: string; result: Expression
         Valid: reads {(result.columns ?? []).join(", ") || "no feature"}; selects{" "}
         {(result.train_rows ?? 0).toLocaleString("en")} rows of the training split (
         {(share * 100).toFixed(1)}%).
+        {result.train_loss != null && <> {currentModel(result)}</>}
       </p>
     );
   }

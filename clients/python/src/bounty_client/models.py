@@ -1724,6 +1724,30 @@ class ExpressionCheckOut(BaseModel):
             title="Train Share",
         ),
     ] = None
+    train_loss: Annotated[
+        float | None,
+        Field(
+            description="The current model's mean loss on the group's train rows, by the round's loss (on a cost round, the mean cost of its errors there); null before the round opens or for an empty group.",
+            examples=[0.214],
+            title="Train Loss",
+        ),
+    ] = None
+    train_false_positive_rate: Annotated[
+        float | None,
+        Field(
+            description="Two-class rounds: of the group's train rows whose truth is negative, the share the current model predicts positive.",
+            examples=[0.25],
+            title="Train False Positive Rate",
+        ),
+    ] = None
+    train_false_negative_rate: Annotated[
+        float | None,
+        Field(
+            description="Two-class rounds: of the group's train rows whose truth is positive, the share the current model predicts negative.",
+            examples=[0.06],
+            title="Train False Negative Rate",
+        ),
+    ] = None
     error: Annotated[
         ProblemError | None,
         Field(description="Why it is not valid, with the position in the text."),

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../../api/client";
@@ -115,7 +115,10 @@ function figureCells(f: Figure | null | undefined, rates: boolean) {
   );
 }
 
-function PopulationFigures({ slug, id }: { slug: string; id: number }) {
+/** One population's figures: every version, every accepted and watched group. */
+export function PopulationFigures({ slug, id, level = 2 }: { slug: string; id: number; level?: 2 | 3 }) {
+  const headingId = useId();
+  const Heading = level === 2 ? "h2" : "h3";
   const figures = useQuery({
     queryKey: ["populations", slug, id],
     refetchInterval: (query) => (query.state.data?.population.status === "measuring" ? 2_000 : false),
@@ -132,8 +135,10 @@ function PopulationFigures({ slug, id }: { slug: string; id: number }) {
   const rates = f.versions.some((v) => v.false_positive_rate != null || v.false_negative_rate != null);
   const holdout = f.versions.some((v) => v.holdout_loss != null);
   return (
-    <section aria-labelledby="figures" data-testid="population-figures">
-      <h2 id="figures">“{f.population.name}”: {f.population.n_rows.toLocaleString("en")} rows</h2>
+    <section aria-labelledby={headingId} data-testid="population-figures">
+      <Heading id={headingId}>
+        “{f.population.name}”: {f.population.n_rows.toLocaleString("en")} rows
+      </Heading>
       {f.population.description && <p>{f.population.description}</p>}
       {f.population.status === "measuring" && (
         <p className="notice" role="status">

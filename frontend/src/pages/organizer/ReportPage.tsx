@@ -5,6 +5,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { api, unwrap, type Schemas } from "../../api/client";
 import { EmptyState, ProblemMessage } from "../../components/Problem";
 import { formatNumber } from "../../lib/format";
+import { PopulationFigures } from "./PopulationsPage";
 
 type Report = Schemas["ClosingReport"];
 type Interval = Schemas["Interval"] | null | undefined;
@@ -38,6 +39,7 @@ export function ReportPage() {
       <Teams report={r} />
       <Groups report={r} />
       <Versions report={r} />
+      <Populations slug={slug} />
     </article>
   );
 }
@@ -211,6 +213,30 @@ function Versions({ report }: { report: Report }) {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/** Every deployment population, with each version and group measured on it
+ * (docs/populations.md): whether the round's fixes carry over to where the model is used. */
+function Populations({ slug }: { slug: string }) {
+  const populations = useQuery({
+    queryKey: ["populations", slug],
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/rounds/{slug}/populations", { params: { path: { slug } } })),
+  });
+  return (
+    <section aria-labelledby="populations">
+      <h2 id="populations">On the deployment populations</h2>
+      <ProblemMessage error={populations.error} />
+      {populations.data?.length === 0 && (
+        <EmptyState title="No deployment populations">
+          <p>
+            <Link to={`/rounds/${slug}/populations`}>Add one</Link> to see whether the fixes hold where the model is used.
+          </p>
+        </EmptyState>
+      )}
+      {populations.data?.map((p) => <PopulationFigures key={p.id} slug={slug} id={p.id} level={3} />)}
     </section>
   );
 }
