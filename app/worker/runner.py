@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,9 @@ PLATFORM_BACKOFF_SECONDS = (15.0, 60.0)
 """How long a job waits after its first, second, ... failure of the platform before it is
 claimed again."""
 MAX_BACKOFF_SECONDS = 5.0
+IDLE_CHECK_SECONDS = 1.0
+"""How often a worker with an empty queue looks for leftover decisions and populations to
+measure: each look is a query, and the queue itself is polled every ``worker_poll_seconds``."""
 # The database is unreachable, restarting, or dropped the connection (also SQLite's "database
 # is locked" past its busy timeout): wait and try again, as the connection pool reconnects.
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -87,6 +91,7 @@ class Worker:
         self.evaluation = Evaluation(factory, store, self.cache, limits)
         self.populations = PopulationMeasurer(factory, store, folder, limits, owner=self.name)
         self.platform_backoff: tuple[float, ...] = PLATFORM_BACKOFF_SECONDS
+        self._next_idle_check = 0.0
 
     @property
     def limits(self) -> Limits:
@@ -106,7 +111,7 @@ class Worker:
         while not stop.is_set():
             mark = self.notifier.mark()
             try:
-                busy = self.run_once() or self.decide_leftovers() or self.measure_populations()
+                busy = self.run_once() or self._idle_work()
             except DATABASE_DOWN as exc:
                 failures += 1
                 delay = min(MAX_BACKOFF_SECONDS, self.settings.worker_poll_seconds * 2**failures)
@@ -315,6 +320,16 @@ class Worker:
         """Decide what evaluated submissions are left undecided, e.g. by a worker that died
         between storing an evaluation and deciding it; returns whether any was decided."""
         return sum(self.decide_ready(r) for r in self.evaluation.decidable_rounds()) > 0
+
+    def _idle_work(self) -> bool:
+        """Leftover decisions, then populations to measure, looked for at most once every
+        ``IDLE_CHECK_SECONDS`` while there is none; whether there was work."""
+        now = time.monotonic()
+        if now < self._next_idle_check:
+            return False
+        busy = self.decide_leftovers() or self.measure_populations()
+        self._next_idle_check = now if busy else now + IDLE_CHECK_SECONDS
+        return busy
 
     def measure_populations(self) -> bool:
         """Measure what one deployment population lacks, with no submission waiting for its
