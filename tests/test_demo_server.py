@@ -25,7 +25,7 @@ from tests.support.servers import demo_server
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[str]:
     # As on a new machine: the demo seeds its round itself (not from another server's copy).
-    with demo_server(tmp_path, seeded=False, worker_poll_seconds="0.1") as server:
+    with demo_server(tmp_path, seeded=False) as server:
         yield server.url
 
 

@@ -34,9 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     if not (Settings().frontend_dir / "index.html").is_file():
         pytest.fail("the web app is not built: run `npm ci --prefix frontend && npm run build`")
     folder = tmp_path_factory.mktemp("e2e-server")
-    with demo_server(
-        folder, worker_poll_seconds="0.1", max_model_bytes=str(MAX_MODEL_BYTES)
-    ) as running:
+    with demo_server(folder, max_model_bytes=str(MAX_MODEL_BYTES)) as running:
         yield running
 
 

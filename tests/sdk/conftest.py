@@ -16,7 +16,7 @@ from tests.support.servers import DemoServer, demo_server
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with demo_server(tmp_path_factory.mktemp("sdk"), worker_poll_seconds="0.1") as running:
+    with demo_server(tmp_path_factory.mktemp("sdk")) as running:
         yield running
 
 
@@ -25,7 +25,7 @@ def fresh(tmp_path: Path) -> Iterator[DemoServer]:
     """A server of its own: the examples submit the same pairs."""
     folder = tmp_path / "server"
     folder.mkdir()
-    with demo_server(folder, worker_poll_seconds="0.1") as running:
+    with demo_server(folder) as running:
         yield running
 
 

@@ -38,7 +38,7 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, str]]:
-    with demo_server(tmp_path_factory.mktemp("fuzz"), worker_poll_seconds="0.1") as server:
+    with demo_server(tmp_path_factory.mktemp("fuzz")) as server:
         yield server, new_api_key(server, *DEMO_RESEARCHER)
 
 
