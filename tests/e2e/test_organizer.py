@@ -73,22 +73,28 @@ def test_an_organizer_creates_and_opens_a_cost_weighted_round_on_adult_with_the_
     expect(page.get_by_test_id("costs-explained")).to_contain_text("costs 3")
 
 
-def test_an_organizer_disqualifies_exports_and_reads_the_report(
-    page: Page, server: DemoServer, tmp_path: Path
-) -> None:
+def _submit_capital_gain_patch(server: DemoServer, slug: str, folder: Path) -> int:
+    """The demo researcher submits a patch for ``capital_gain > 0`` over the API; its id."""
     api = f"{server.url}/api/v1"
     login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
     token = httpx.post(f"{api}/auth/token", data=login).json()["access_token"]
-    h = patch_model_file(server, "capital_gain > 0", tmp_path).read_bytes()
+    h = patch_model_file(server, "capital_gain > 0", folder).read_bytes()
     submitted = httpx.post(
-        f"{api}/rounds/{DEMO_SLUG}/submissions",
+        f"{api}/rounds/{slug}/submissions",
         data={"group_expression": "capital_gain > 0"},
         files={"model": ("h.skops", h)},
         headers={"Authorization": f"Bearer {token}"},
         timeout=60,
     )
     assert submitted.status_code == 202, submitted.text
-    sub_id = submitted.json()["submission"]["id"]
+    sub_id: int = submitted.json()["submission"]["id"]
+    return sub_id
+
+
+def test_an_organizer_disqualifies_exports_and_reads_the_report(
+    page: Page, server: DemoServer, tmp_path: Path
+) -> None:
+    sub_id = _submit_capital_gain_patch(server, DEMO_SLUG, tmp_path)
 
     page.on("dialog", lambda dialog: dialog.accept())
     _sign_in(page, *DEMO_ORGANIZER, then=f"/rounds/{DEMO_SLUG}/admin")
@@ -131,18 +137,7 @@ def test_an_organizer_disqualifies_exports_and_reads_the_report(
 def test_an_organizer_follows_the_model_on_a_deployment_population(
     page: Page, server: DemoServer, tmp_path: Path
 ) -> None:
-    api = f"{server.url}/api/v1"
-    login = {"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]}
-    token = httpx.post(f"{api}/auth/token", data=login).json()["access_token"]
-    h = patch_model_file(server, "capital_gain > 0", tmp_path).read_bytes()
-    submitted = httpx.post(
-        f"{api}/rounds/{COST_DEMO_SLUG}/submissions",
-        data={"group_expression": "capital_gain > 0"},
-        files={"model": ("h.skops", h)},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-    )
-    assert submitted.status_code == 202, submitted.text
+    _submit_capital_gain_patch(server, COST_DEMO_SLUG, tmp_path)
     rows = tmp_path / "clinic.csv"
     load_adult().sample(3000, random_state=5).to_csv(rows, index=False)
 
