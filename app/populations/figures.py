@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.core.storage import ArtifactStore
 from app.evaluation.outputs import load_outputs
-from app.populations.measure import SPLIT
+from app.populations.measure import SPLIT, needs_measuring
 from app.populations.models import Population, PopulationOutput
 from app.populations.schemas import (
     Figure,
@@ -46,7 +46,9 @@ def population_out(session: Session, population: Population) -> PopulationOut:
     status: PopulationStatus
     if population.error is not None:
         status = "failed"
-    elif population.base_outputs_sha is None or _missing(session, population):
+    elif session.scalar(
+        select(Population.id).where(Population.id == population.id, needs_measuring())
+    ):
         status = "measuring"
     else:
         status = "measured"
@@ -59,18 +61,6 @@ def population_out(session: Session, population: Population) -> PopulationOut:
         created_at=population.created_at,
         status=status,
         error=population.error,
-    )
-
-
-def _missing(session: Session, population: Population) -> bool:
-    patched = select(ModelVersion.submission_id).where(
-        ModelVersion.round_id == population.round_id, ModelVersion.kind == "patch"
-    )
-    done = select(PopulationOutput.submission_id).where(
-        PopulationOutput.population_id == population.id
-    )
-    return (
-        session.scalar(patched.where(ModelVersion.submission_id.not_in(done)).limit(1)) is not None
     )
 
 
@@ -181,6 +171,7 @@ def _accepted_groups(
     head = measured.predictions[-1]
     groups = []
     for v in patches:
+        team, expression = about.get(v.submission_id or 0, (None, None))
         mask = np.asarray(measured.outputs[str(v.submission_id)].mask)
 
         def on(pred: Array, mask: npt.NDArray[np.bool_] = mask) -> Figure:
@@ -189,9 +180,9 @@ def _accepted_groups(
         groups.append(
             GroupOnPopulation(
                 kind="accepted",
-                group=about.get(v.submission_id or 0, (None, None))[1] or "group model",
+                group=expression or "group model",
                 submission_id=v.submission_id,
-                team=about.get(v.submission_id or 0, (None, None))[0],
+                team=team,
                 version=v.version,
                 rows=int(mask.sum()),
                 base=on(measured.predictions[0]),

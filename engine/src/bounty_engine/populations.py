@@ -21,7 +21,6 @@ from bounty_engine.decision import PairOutput
 from bounty_engine.errors import EngineError
 
 Array = npt.NDArray[np.generic]
-Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

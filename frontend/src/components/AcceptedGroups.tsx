@@ -15,7 +15,8 @@ interface RateProps {
   digits: number | "rounded";
 }
 
-function RateChange({ before, after, digits }: RateProps) {
+/** A table cell with a rate before and after a change ("12.5% → 8.0%"). */
+export function RateChange({ before, after, digits }: RateProps) {
   return <td className="num">{change(formatRate(before, digits), formatRate(after, digits))}</td>;
 }
 

@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { upload, type UploadProgress } from "../../api/upload";
 import { useAuth } from "../../auth/AuthContext";
+import { RateChange } from "../../components/AcceptedGroups";
 import { EmptyState, Progress, ProblemMessage, useInvalidFields } from "../../components/Problem";
 import { formatDate, formatNumber, formatRate } from "../../lib/format";
 import { useRound } from "../RoundPage";
@@ -208,14 +209,10 @@ export function PopulationFigures({ slug, id, level = 2 }: { slug: string; id: n
                   <td className="num">{formatNumber(g.after?.loss, 4)}</td>
                   <td className="num">{formatNumber(g.head.loss, 4)}</td>
                   {rates && (
-                    <td className="num">
-                      {formatRate(g.base.false_positive_rate, 1)} → {formatRate(g.head.false_positive_rate, 1)}
-                    </td>
+                    <RateChange before={g.base.false_positive_rate} after={g.head.false_positive_rate} digits={1} />
                   )}
                   {rates && (
-                    <td className="num">
-                      {formatRate(g.base.false_negative_rate, 1)} → {formatRate(g.head.false_negative_rate, 1)}
-                    </td>
+                    <RateChange before={g.base.false_negative_rate} after={g.head.false_negative_rate} digits={1} />
                   )}
                 </tr>
               ))}
