@@ -112,8 +112,12 @@ def test_the_setup_block_is_the_makefile_and_ci_entry_points() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_the_demo_script(fresh: DemoServer, tmp_path: Path) -> None:
-    outputs = run_lines(readme_block("demo-script"), fresh, "", tmp_path)
+# The demo script and the organizer's commands share a server: the organizer's work is on a
+# round of its own. The SDK example submits the demo script's pair, so it has a server of its own.
+
+
+def test_the_demo_script(server: DemoServer, tmp_path: Path) -> None:
+    outputs = run_lines(readme_block("demo-script"), server, "", tmp_path)
     assert "accepted" in outputs[1]  # the local check
     sent = json.loads(outputs[2])
     assert sent["submission"]["status"] in {"queued", "running", "decided"}
@@ -143,9 +147,9 @@ def test_the_sdk_example(fresh: DemoServer, api_key_of) -> None:  # type: ignore
     assert "verdict: accepted" in done.stdout
 
 
-def test_the_organizer_commands(fresh: DemoServer, tmp_path: Path) -> None:
-    key = new_api_key(fresh, *DEMO_ORGANIZER)
-    outputs = run_lines(readme_block("organizer"), fresh, key, tmp_path)
+def test_the_organizer_commands(server: DemoServer, tmp_path: Path) -> None:
+    key = new_api_key(server, *DEMO_ORGANIZER)
+    outputs = run_lines(readme_block("organizer"), server, key, tmp_path)
     assert "round planted-example (open)" in outputs[2]
     assert "now closed" in outputs[4]
     assert (tmp_path / "planted-model.zip").stat().st_size > 0
@@ -157,7 +161,7 @@ def test_the_organizer_commands(fresh: DemoServer, tmp_path: Path) -> None:
     )
     loaded = run_lines(
         "uv run python examples/load_bundle.py planted-model.zip examples/planted.csv\n",
-        fresh,
+        server,
         key,
         tmp_path / "bundle",
         cwd=tmp_path,
