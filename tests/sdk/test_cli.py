@@ -80,6 +80,12 @@ def test_an_unreachable_server_is_its_own_exit_code(  # type: ignore[no-untyped-
 ) -> None:
     monkeypatch.setenv("BOUNTY_SERVER", "http://127.0.0.1:9")
     monkeypatch.setenv("BOUNTY_API_KEY", "bbk_any")
+    waits: list[float] = []  # the client's back-off between attempts, recorded, not slept
+    defaults = BountyClient.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "sleep", waits.append)
     result = run("rounds")
     assert result.exit_code == ExitCode.UNREACHABLE
     assert "cannot reach" in result.output
+    assert len(waits) == defaults["retries"]  # it tried again first
+    assert waits == sorted(waits)  # backing off
