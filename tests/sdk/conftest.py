@@ -14,8 +14,23 @@ from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER
 from tests.support.servers import DemoServer, demo_server
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The server that this test process's modules share, unless they need their own."""
+    with demo_server(tmp_path_factory.mktemp("sdk-shared")) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    """The module's server: the shared one, or one of its own for a module that sets
+    ``OWN_SERVER = True`` because it needs the demo round as seeded (it submits the pair that
+    the seeded model accepts once; a server that accepted it, or another pair, may not)."""
+    if not getattr(request.module, "OWN_SERVER", False):
+        yield request.getfixturevalue("shared_server")
+        return
     with demo_server(tmp_path_factory.mktemp("sdk")) as running:
         yield running
 

@@ -16,6 +16,7 @@ from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import DemoServer
 
 RULE = "capital_gain > 0"
+OWN_SERVER = True  # RULE's pair must be accepted: see tests/sdk/conftest.py
 
 
 class FlakyTransport(httpx.BaseTransport):

@@ -21,6 +21,7 @@ from tests.sdk.test_readme import README_URL, ROOT, commands, readme_block
 from tests.support.servers import DemoServer
 
 pytestmark = pytest.mark.long
+OWN_SERVER = True  # the README session's pair must be accepted: see tests/sdk/conftest.py
 
 SERVER_PACKAGES = ("app", "fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn", "psycopg")
 

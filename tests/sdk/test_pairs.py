@@ -20,6 +20,7 @@ from bounty_engine.models import dump_sklearn_model
 from tests.support.servers import DemoServer
 
 Run = Callable[..., Result]
+OWN_SERVER = True  # its capital_gain pair must be accepted: see tests/sdk/conftest.py
 RATES = tuple(
     f"false_{kind}_rate_{when}" for kind in ("positive", "negative") for when in ("before", "after")
 )

@@ -18,6 +18,7 @@ from tests.sdk.conftest import new_api_key
 from tests.support.servers import DemoServer
 
 pytestmark = pytest.mark.long
+OWN_SERVER = True  # the demo script's pair must be accepted: see tests/sdk/conftest.py
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
