@@ -38,9 +38,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One Chromium per test process: each test gets a context of its own (``page``)."""
+    """One Chromium while a test process runs the browser tests: each test gets a context of
+    its own (``page``). Not for the whole session: while Playwright's sync API is open, its
+    event loop counts as running in this thread, and ``asyncio.run`` in any later test fails."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
