@@ -33,6 +33,7 @@ from app.core.storage import ArtifactStore, make_store
 from app.evaluation.deps import CacheScoring
 from app.evaluation.endpoints import router as evaluation_router
 from app.evaluation.sandbox import warm_up as warm_up_sandbox
+from app.evaluation.sandbox import warn_if_files_unconfined
 from app.leaderboard.endpoints import router as leaderboard_router
 from app.populations.endpoints import router as populations_router
 from app.rounds.answers import AnswerCache
@@ -59,9 +60,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # request in flight (the leaderboard's p99 fell from about 130 ms to 40 ms).
         gc.collect()
         gc.freeze()
-        # Uploads are checked in sandbox children forked from the fork server: start it now,
-        # in the background, rather than on the first submission.
-        threading.Thread(target=warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
+        warn_if_files_unconfined()
+        if settings.sandbox_warm_up:
+            # Uploads are checked in sandbox children forked from the fork server: start it
+            # now, in the background, rather than on the first submission.
+            threading.Thread(target=warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
     yield
 
 

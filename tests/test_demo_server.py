@@ -1,11 +1,13 @@
 """The README's demo command for real: `bounty demo` serves the API with a worker on loopback,
 and a researcher's pair submitted over HTTP gets its verdict, in the plain demo round and in the
-one scored by a cost matrix."""
+one scored by a cost matrix. It runs with the default settings, so its evaluation fork server
+starts with it (other tests' servers start theirs on first use)."""
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +21,22 @@ from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import infer_schema, prepare_features
 from bounty_engine.groups import RuleGroup
 from bounty_engine.models import dump_sklearn_model
-from tests.support.servers import demo_server
+from tests.support.servers import DemoServer, demo_server, fork_servers_of
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[str]:
-    # As on a new machine: the demo seeds its round itself (not from another server's copy).
-    with demo_server(tmp_path, seeded=False) as server:
-        yield server.url
+def server(tmp_path: Path) -> Iterator[DemoServer]:
+    # As on a new machine: the demo seeds its round itself (not from another server's copy),
+    # and the sandbox's fork server warms up as it starts (the default).
+    with demo_server(tmp_path, seeded=False, sandbox_warm_up="true") as running:
+        yield running
+
+
+def _wait_for_fork_server(pid: int, seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while not (found := fork_servers_of(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling /proc for a process to appear; nothing to wait on instead
+    return found
 
 
 def _submitted(http: httpx.Client, demo: str, slug: str, auth: dict[str, str]) -> tuple[str, Any]:
@@ -55,7 +65,10 @@ def _submitted(http: httpx.Client, demo: str, slug: str, auth: dict[str, str]) -
     return events_url, last
 
 
-def test_demo_serves_and_decides_a_pair(demo: str) -> None:
+def test_demo_serves_and_decides_a_pair(server: DemoServer) -> None:
+    # Warm before any upload asks for it.
+    assert len(_wait_for_fork_server(server.pid, 60)) == 1
+    demo = server.url
     api = f"{demo}/api/v1"
     with httpx.Client(timeout=60) as http:
         token = http.post(

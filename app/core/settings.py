@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     sandbox_require_no_network: bool = False
     # Refuse to evaluate where the kernel cannot confine the child to its own files (Landlock).
     sandbox_require_file_isolation: bool = False
+    sandbox_warm_up: bool = True
+    """Start the evaluation fork server with the API (seconds of CPU: it imports the engine and
+    runs a small evaluation), so the first upload does not wait for it; off, the first upload or
+    evaluation starts it (for a process that may never evaluate, such as a read-only replica)."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

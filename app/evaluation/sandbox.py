@@ -306,15 +306,19 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return _FORK_SERVER
 
 
-def warm_up() -> int:
-    """Start the fork server (it imports the engine once, which takes seconds) by running an
-    empty child, so that the first evaluation does not wait for it; returns the child's exit
-    code (nonzero, logged: this machine cannot start evaluation processes)."""
+def warn_if_files_unconfined() -> None:
+    """Log a warning where the kernel cannot confine evaluation children to their own files."""
     if landlock.abi_version() < 1:
         log.warning(
             "this kernel has no Landlock: evaluation children are not confined to their own "
             "files (set BOUNTY_SANDBOX_REQUIRE_FILE_ISOLATION to refuse to evaluate instead)"
         )
+
+
+def warm_up() -> int:
+    """Start the fork server (it imports the engine once, which takes seconds) by running an
+    empty child, so that the first evaluation does not wait for it; returns the child's exit
+    code (nonzero, logged: this machine cannot start evaluation processes)."""
     child = _context().Process(target=_nothing, daemon=True)
     with _CHILDREN:
         child.start()

@@ -34,6 +34,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fork_servers_of(pid: int) -> list[int]:
+    """The evaluation fork servers that process ``pid`` has started and that run now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # ended while being read
+        if parent == pid and b"multiprocessing.forkserver" in command:
+            found.append(int(entry.name))
+    return found
+
+
 @dataclass(frozen=True)
 class DemoServer:
     """A running ``bounty demo``: where it answers, and what it printed while starting."""
@@ -89,6 +105,9 @@ def demo_server(
         "BOUNTY_RATE_SIGN_IN": "10000/60",
         "BOUNTY_RATE_SIGNUP": "10000/60",
         "BOUNTY_RATE_API_KEY": "10000/60",
+        # Many test servers never evaluate: the fork server starts on first use (seconds of CPU
+        # saved per server). ``tests/test_demo_server.py`` runs the default, warm at start.
+        "BOUNTY_SANDBOX_WARM_UP": "false",
         **{f"BOUNTY_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
