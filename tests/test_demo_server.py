@@ -1,7 +1,6 @@
 """The README's demo command for real: `bounty demo` serves the API with a worker on loopback,
 and a researcher's pair submitted over HTTP gets its verdict, in the plain demo round and in the
-one scored by a cost matrix. It runs with the default settings, so its evaluation fork server
-starts with it (other tests' servers start theirs on first use)."""
+one scored by a cost matrix. Its evaluation fork server starts with it, before any upload."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from tests.support.servers import DemoServer, demo_server, fork_servers_of
 def server(tmp_path: Path) -> Iterator[DemoServer]:
     # As on a new machine: the demo seeds its round itself (not from another server's copy),
     # and the sandbox's fork server warms up as it starts (the default).
-    with demo_server(tmp_path, seeded=False, sandbox_warm_up="true") as running:
+    with demo_server(tmp_path, seeded=False) as running:
         yield running
 
 

@@ -15,7 +15,7 @@ from app.core.middleware import ConcurrencyLimitMiddleware
 from app.core.settings import Settings
 from app.main import create_app
 from app.seed import DEMO_RESEARCHER
-from tests.support.servers import demo_server
+from tests.support.servers import NEVER_EVALUATES, demo_server
 
 CLIENTS = 60
 
@@ -32,7 +32,12 @@ async def _many(url: str, token: str) -> list[int]:
 
 
 def test_requests_beyond_the_pool_queue_instead_of_deadlocking(tmp_path: Path) -> None:
-    with demo_server(tmp_path, database_pool_size="2", database_max_overflow="1") as server:
+    with demo_server(
+        tmp_path,
+        database_pool_size="2",
+        database_max_overflow="1",
+        sandbox_warm_up=NEVER_EVALUATES,
+    ) as server:
         answer = httpx.post(
             f"{server.url}/api/v1/auth/token",
             data={"username": DEMO_RESEARCHER[0], "password": DEMO_RESEARCHER[1]},

@@ -21,7 +21,7 @@ from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import infer_schema, prepare_features
 from bounty_engine.groups import RuleGroup
 from bounty_engine.models import dump_sklearn_model
-from tests.support.servers import DemoServer, demo_server
+from tests.support.servers import NEVER_EVALUATES, DemoServer, demo_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -30,11 +30,18 @@ MAX_MODEL_BYTES = 4_000_000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    """The module's server. A module that sends nothing the sandbox evaluates (no pair, no
+    model) sets ``EVALUATES = False``: its server does not warm a fork server up."""
     if not (Settings().frontend_dir / "index.html").is_file():
         pytest.fail("the web app is not built: run `npm ci --prefix frontend && npm run build`")
     folder = tmp_path_factory.mktemp("e2e-server")
-    with demo_server(folder, max_model_bytes=str(MAX_MODEL_BYTES)) as running:
+    settings = {"max_model_bytes": str(MAX_MODEL_BYTES)}
+    if not getattr(request.module, "EVALUATES", True):
+        settings["sandbox_warm_up"] = NEVER_EVALUATES
+    with demo_server(folder, **settings) as running:
         yield running
 
 

@@ -15,6 +15,7 @@ from app.seed import COST_DEMO_SLUG, DEMO_ORGANIZER, DEMO_SLUG
 from tests.e2e.conftest import screenshot, sign_in
 from tests.support.servers import DemoServer
 
+EVALUATES = False  # the server warms no fork server up (tests/e2e/conftest.py)
 AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["/", f"/rounds/{DEMO_SLUG}", "/signin", "/signup"]
 SIGNED_IN_PAGES = [

@@ -19,6 +19,7 @@ from tests.support.servers import DemoServer
 MARKUP: list[str] = tomllib.loads(
     (Path(__file__).parents[1] / "hostile" / "text.toml").read_text()
 )["markup"]
+EVALUATES = False  # the server warms no fork server up (tests/e2e/conftest.py)
 TEAM = '<img src=x onerror="window.__pwned = 1">'
 
 

@@ -12,6 +12,8 @@ from app.seed import DEMO_ORGANIZER, DEMO_RESEARCHER, DEMO_SLUG
 from tests.e2e.conftest import sign_in
 from tests.support.servers import DemoServer
 
+EVALUATES = False  # the server warms no fork server up (tests/e2e/conftest.py)
+
 
 def test_signing_out_and_in_as_someone_else_shows_the_new_user(page: Page) -> None:
     sign_in(page, *DEMO_ORGANIZER)

@@ -22,7 +22,7 @@ from app.core.settings import Settings
 from app.main import create_app
 from app.seed import DEMO_RESEARCHER
 from tests.sdk.conftest import new_api_key
-from tests.support.servers import DemoServer, demo_server
+from tests.support.servers import NEVER_EVALUATES, DemoServer, demo_server
 
 CHECKS = [
     not_a_server_error,
@@ -38,7 +38,9 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, str]]:
-    with demo_server(tmp_path_factory.mktemp("fuzz")) as server:
+    # The fuzzer's uploads are not model files: refused before the sandbox, which then
+    # never needs its fork server warm (it would start on first use).
+    with demo_server(tmp_path_factory.mktemp("fuzz"), sandbox_warm_up=NEVER_EVALUATES) as server:
         yield server, new_api_key(server, *DEMO_RESEARCHER)
 
 

@@ -50,6 +50,11 @@ def fork_servers_of(pid: int) -> list[int]:
     return found
 
 
+NEVER_EVALUATES = "false"
+"""``sandbox_warm_up`` for a test server that nothing asks to evaluate: no fork server starts
+unless something does."""
+
+
 @dataclass(frozen=True)
 class DemoServer:
     """A running ``bounty demo``: where it answers, and what it printed while starting."""
@@ -92,7 +97,9 @@ def demo_server(
     extra ``BOUNTY_*`` variables (``max_model_bytes="1000"`` sets BOUNTY_MAX_MODEL_BYTES).
     ``wrap`` is a command line the demo's is appended to (it must ``exec`` it). With
     ``seeded``, the server starts from the demo round another server of this process seeded
-    (``seeded=False``: it seeds its own, as ``make demo`` does on a new machine)."""
+    (``seeded=False``: it seeds its own, as ``make demo`` does on a new machine). A server that
+    will never evaluate can skip its fork server's warm-up (seconds of CPU):
+    ``sandbox_warm_up=NEVER_EVALUATES``."""
     if seeded and _seeded is not None and not (folder / "bounty.db").exists():
         shutil.copy(_seeded / "bounty.db", folder / "bounty.db")
         shutil.copytree(_seeded / "artifacts", folder / "artifacts")
@@ -105,9 +112,6 @@ def demo_server(
         "BOUNTY_RATE_SIGN_IN": "10000/60",
         "BOUNTY_RATE_SIGNUP": "10000/60",
         "BOUNTY_RATE_API_KEY": "10000/60",
-        # Many test servers never evaluate: the fork server starts on first use (seconds of CPU
-        # saved per server). ``tests/test_demo_server.py`` runs the default, warm at start.
-        "BOUNTY_SANDBOX_WARM_UP": "false",
         **{f"BOUNTY_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
