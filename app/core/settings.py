@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     sandbox_warm_up: bool = True
     """Start the evaluation fork server with the API (seconds of CPU: it imports the engine and
     runs a small evaluation), so the first upload does not wait for it; off, the first upload or
-    evaluation starts it (for a process that may never evaluate, such as a read-only replica)."""
+    evaluation starts it (for an API process that may never be sent one)."""
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
