@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from app.evaluation.sandbox import WARM
 from app.seed import COST_DEMO_COSTS, COST_DEMO_SLUG, DEMO_RESEARCHER, DEMO_SLUG
 from bounty_engine.baseline import train_patch_model
 from bounty_engine.data import infer_schema, prepare_features
@@ -29,13 +29,6 @@ def server(tmp_path: Path) -> Iterator[DemoServer]:
     # and the sandbox's fork server warms up as it starts (the default).
     with demo_server(tmp_path, seeded=False) as running:
         yield running
-
-
-def _wait_for_fork_server(pid: int, seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while not (found := fork_servers_of(pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)  # polling /proc for a process to appear; nothing to wait on instead
-    return found
 
 
 def _submitted(http: httpx.Client, demo: str, slug: str, auth: dict[str, str]) -> tuple[str, Any]:
@@ -66,7 +59,8 @@ def _submitted(http: httpx.Client, demo: str, slug: str, auth: dict[str, str]) -
 
 def test_demo_serves_and_decides_a_pair(server: DemoServer) -> None:
     # Warm before any upload asks for it.
-    assert len(_wait_for_fork_server(server.pid, 60)) == 1
+    assert server.output.wait_for(WARM, 120), "the sandbox never said it was warm"
+    assert len(fork_servers_of(server.pid)) == 1
     demo = server.url
     api = f"{demo}/api/v1"
     with httpx.Client(timeout=60) as http:

@@ -107,6 +107,8 @@ _PR_SET_PDEATHSIG = 1
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
 _FORK_SERVER = multiprocessing.get_context("forkserver")
+WARM = "the evaluation sandbox is warm"
+"""What ``warm_up`` logs once evaluations no longer wait for the fork server."""
 _preloaded = False
 _SAMPLE_SECONDS = 0.25  # how often the parent reads the child's CPU time and address space
 _NEAR_MEMORY_LIMIT = 0.9
@@ -319,12 +321,15 @@ def warm_up() -> int:
     """Start the fork server (it imports the engine once, which takes seconds) by running an
     empty child, so that the first evaluation does not wait for it; returns the child's exit
     code (nonzero, logged: this machine cannot start evaluation processes)."""
+    started = time.monotonic()
     child = _context().Process(target=_nothing, daemon=True)
     with _CHILDREN:
         child.start()
     code = _wait(child, None)
     if code != 0:
         log.error("the fork server could not run an empty child (%s)", _exit_name(code))
+    else:
+        log.info("%s in %.1f s", WARM, time.monotonic() - started)
     return code
 
 

@@ -22,9 +22,34 @@ import pytest
 from app.seed import DEMO_RESEARCHER
 
 
-def _drain(stream: IO[str]) -> None:
-    for _ in stream:
-        pass
+class ServerOutput:
+    """What a server prints once it serves, kept line by line for tests to wait on."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+
+    def read(self, stream: IO[str]) -> None:
+        """Keep every line of ``stream`` until it ends (a thread's target: a full pipe would
+        block the server at its next line)."""
+        for line in stream:
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def _has(self, text: str) -> bool:
+        return any(text in line for line in self._lines)
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Whether the server prints a line containing ``text`` within ``timeout`` seconds
+        (False as soon as it has stopped printing without)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended or self._has(text), timeout)
+            return self._has(text)
 
 
 def free_port() -> int:
@@ -57,11 +82,13 @@ unless something does."""
 
 @dataclass(frozen=True)
 class DemoServer:
-    """A running ``bounty demo``: where it answers, and what it printed while starting."""
+    """A running ``bounty demo``: where it answers, what it printed while starting, and what
+    it prints since."""
 
     url: str
     printed: str
     pid: int
+    output: ServerOutput
 
 
 _seeded: Path | None = None
@@ -131,12 +158,12 @@ def demo_server(
     else:
         pytest.fail("the demo exited before serving:\n" + "".join(printed))
     assert any(DEMO_RESEARCHER[1] in line for line in printed)  # credentials are printed
-    # Keep reading what it prints: a full pipe would block the server at its next log line.
-    threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+    output = ServerOutput()
+    threading.Thread(target=output.read, args=(process.stdout,), daemon=True).start()
     if not wrap:  # a wrapped server may keep its files where this process cannot see them
         _keep_as_seeded(folder)
     try:
-        yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed), process.pid)
+        yield DemoServer(f"http://127.0.0.1:{port}", "".join(printed), process.pid, output)
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
