@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.archive import service as archive
@@ -38,7 +38,7 @@ class RoundImportOut(BaseModel):
 
 @router.get(
     "/rounds/{slug}/archive",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The round as an archive."},
         **problems(401, 403, 404),
@@ -46,7 +46,7 @@ class RoundImportOut(BaseModel):
 )
 def export_archive(
     slug: RoundSlug, session: SessionDep, store: StoreDep, user: CurrentUser
-) -> FileResponse:
+) -> StreamingResponse:
     """The whole round as one zip (its organizer only): settings, data hashes, teams,
     submissions and verdicts, model versions, the audit log, and every file they name. Import
     it on another instance with ``POST /rounds/import``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from app.auth.deps import BearerToken, CurrentUser, resolve_user
@@ -220,7 +220,7 @@ def _groups(session: Session, view: service.Viewer) -> GroupsOut:
 
 @router.get(
     "/rounds/{slug}/export",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The model as a bundle zip."},
         **problems(401, 403, 404, 409),
@@ -228,7 +228,7 @@ def _groups(session: Session, view: service.Viewer) -> GroupsOut:
 )
 def export(
     slug: RoundSlug, session: SessionDep, store: StoreDep, user: CurrentUser
-) -> FileResponse:
+) -> StreamingResponse:
     """The round's current model as a bundle (the round's organizer only): a zip that
     ``bounty_engine.bundle.load_bundle`` loads without the server and that predicts exactly what
     the platform's head version predicts."""
