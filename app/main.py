@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import State
 
 from app import __version__
 from app.archive.endpoints import router as archive_router
@@ -92,15 +93,7 @@ def create_app(
         # clients name their functions. install_openapi checks that they are unique.
         generate_unique_id_function=lambda route: route.name,
     )
-    app.state.settings = settings
-    app.state.session_factory = session_factory or make_session_factory(
-        engine_from_settings(settings)
-    )
-    app.state.store = store or make_store(settings)
-    app.state.leaderboards = AnswerCache()
-    app.state.rate_limiter = RateLimiter()
-    app.state.notifier = notifier or Notifier()
-    app.state.sandbox_scoring = CacheScoring(app.state)
+    attach_state(app, settings, session_factory=session_factory, store=store, notifier=notifier)
     install_error_handlers(app)
     install_openapi(app)
     # Leave a few connections to what else shares the pool (the embedded worker, streams).
@@ -141,3 +134,33 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def attach_state(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    store: ArtifactStore | None = None,
+    notifier: Notifier | None = None,
+) -> None:
+    """Give ``app`` a new state holding everything it serves from: settings, database sessions,
+    artifact store, answer cache, rate limits, notifier (and what the routes add to it later).
+
+    The routes and middleware that ``create_app`` built from its settings stay. The tests call
+    this again on a built app, with settings that differ only in what is read per request, so
+    that FastAPI does not build every route's handler again for each test
+    (``tests/support/apps.py``)."""
+    app.state = State()
+    app.state.settings = settings
+    app.state.session_factory = session_factory or make_session_factory(
+        engine_from_settings(settings)
+    )
+    app.state.store = store or make_store(settings)
+    app.state.leaderboards = AnswerCache()
+    app.state.rate_limiter = RateLimiter()
+    app.state.notifier = notifier or Notifier()
+    app.state.sandbox_scoring = CacheScoring(app.state)
+    # The middleware instances are made again at the next request: their semaphores belong
+    # to the event loop they were first used in.
+    app.middleware_stack = None

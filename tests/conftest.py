@@ -21,7 +21,7 @@ from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.evaluation.sandbox import THREAD_VARIABLES
-from app.main import create_app
+from tests.support.apps import lent_app
 from tests.support.postgres import PostgresCluster
 
 # The suite is never red at random: property tests draw the same examples on every run (a bug
@@ -148,8 +148,9 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The real ASGI app on the test database and a temporary artifact store."""
-    app = create_app(
-        settings, session_factory=session_factory, store=LocalStore(settings.storage_dir)
-    )
-    with TestClient(app) as test_client:
+    store = LocalStore(settings.storage_dir)
+    with (
+        lent_app(settings, session_factory=session_factory, store=store) as app,
+        TestClient(app) as test_client,
+    ):
         yield test_client

@@ -22,11 +22,11 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.main import create_app
 from app.worker.runner import Worker
 from bounty_engine.bundle import load_bundle
 from tests.submissions.conftest import Arena, build_arena, drain
 from tests.support.api import Account, account
+from tests.support.apps import lent_app
 
 
 @dataclass
@@ -58,8 +58,7 @@ def elsewhere(tmp_path: Path) -> Iterator[Instance]:
     settings = Settings(environment="test", database_url=url, storage_dir=tmp_path / "store-b")
     factory: sessionmaker[Session] = make_session_factory(make_engine(url))
     store = LocalStore(settings.storage_dir)
-    app = create_app(settings, session_factory=factory, store=store)
-    with TestClient(app) as client:
+    with lent_app(settings, session_factory=factory, store=store) as app, TestClient(app) as client:
         organizer = account(client, factory, "importer@example.org", Role.ORGANIZER)
         worker = Worker(factory, store, settings, name="b", cache_dir=tmp_path / "cache-b")
         yield Instance(client, organizer, worker, store)
@@ -129,7 +128,7 @@ def played_archive(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     settings = Settings(environment="test", database_url=url, storage_dir=folder / "store")
     factory: sessionmaker[Session] = make_session_factory(make_engine(url))
     store = LocalStore(settings.storage_dir)
-    with TestClient(create_app(settings, session_factory=factory, store=store)) as client:
+    with lent_app(settings, session_factory=factory, store=store) as app, TestClient(app) as client:
         arena = build_arena(client, factory, planned_submissions=1)
         worker = Worker(factory, store, settings, name="a", cache_dir=folder / "cache")
         return _archive(_play(arena, worker))

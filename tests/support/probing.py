@@ -50,7 +50,6 @@ from app.core.db import make_engine, make_session_factory
 from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.main import create_app
 from app.rounds.disclosure import step_at_least
 from app.rounds.engine_view import load_split
 from app.rounds.models import Round
@@ -60,6 +59,7 @@ from bounty_engine.data import label_values, prepare_features
 from bounty_engine.models import dump_sklearn_model, load_model
 from bounty_engine.schema import FeatureKind, FeatureSchema
 from tests.support.api import Account, account
+from tests.support.apps import lent_app
 from tests.support.rounds import upload_dataset
 
 Labels = npt.NDArray[Any]
@@ -100,8 +100,7 @@ def probing_service(folder: Path) -> Iterator[Service]:
     )
     factory = make_session_factory(make_engine(url))
     store = LocalStore(settings.storage_dir)
-    app = create_app(settings, session_factory=factory, store=store)
-    with TestClient(app) as client:
+    with lent_app(settings, session_factory=factory, store=store) as app, TestClient(app) as client:
         organizer = account(client, factory, "organizer@probe.example", Role.ORGANIZER)
         worker = Worker(factory, store, settings, name="probe", cache_dir=folder / "cache")
         yield Service(client, factory, store, worker, organizer)

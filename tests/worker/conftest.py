@@ -19,8 +19,8 @@ from app.core.migrate import upgrade
 from app.core.notify import Notifier
 from app.core.settings import Settings
 from app.core.storage import LocalStore
-from app.main import create_app
 from tests.submissions.conftest import Arena, build_arena
+from tests.support.apps import lent_app
 
 
 @pytest.fixture
@@ -50,11 +50,9 @@ def live(
         worker_poll_seconds=3600,  # a waiting worker goes on only when notified
     )
     factory = make_session_factory(make_engine(database_url))
-    app = create_app(
-        settings,
-        session_factory=factory,
-        store=LocalStore(settings.storage_dir),
-        notifier=notifier,
-    )
-    with TestClient(app) as client:
+    store = LocalStore(settings.storage_dir)
+    with (
+        lent_app(settings, session_factory=factory, store=store, notifier=notifier) as app,
+        TestClient(app) as client,
+    ):
         yield build_arena(client, factory, daily_quota=50), factory, settings

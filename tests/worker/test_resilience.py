@@ -26,13 +26,13 @@ from app.core.settings import Settings
 from app.core.storage import LocalStore
 from app.evaluation.cache import RoundCache
 from app.evaluation.sandbox import Limits
-from app.main import create_app
 from app.rounds.engine_view import load_split, round_schema
 from app.rounds.models import Round
 from app.submissions.models import Submission
 from app.worker.runner import Worker
 from bounty_engine.data import prepare_features
 from tests.submissions.conftest import Arena, build_arena
+from tests.support.apps import lent_app
 from tests.support.deployment import durable, pg_ctl
 from tests.support.postgres import PostgresCluster
 
@@ -83,8 +83,8 @@ def outage_live(own_cluster: PostgresCluster, tmp_path: Path) -> Iterator[Live]:
         worker_poll_seconds=0.1,
     )
     factory = make_session_factory(make_engine(url))
-    app = create_app(settings, session_factory=factory, store=LocalStore(settings.storage_dir))
-    with TestClient(app) as client:
+    store = LocalStore(settings.storage_dir)
+    with lent_app(settings, session_factory=factory, store=store) as app, TestClient(app) as client:
         yield build_arena(client, factory, daily_quota=50), factory, settings
 
 
