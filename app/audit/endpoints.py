@@ -11,6 +11,7 @@ from app.audit import service
 from app.audit.schemas import AuditPageOut
 from app.auth.deps import CurrentUser
 from app.core.deps import MAX_ID, RoundSlug, SessionDep
+from app.core.downloads import attachment
 from app.core.openapi import problems
 from app.rounds.access import require_organizer_of, visible_round
 
@@ -54,5 +55,5 @@ def export_audit_log(slug: RoundSlug, session: SessionDep, user: CurrentUser) ->
     return StreamingResponse(
         iter(lines),
         media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{round_.slug}-audit.jsonl"'},
+        headers=attachment(f"{round_.slug}-audit.jsonl"),
     )

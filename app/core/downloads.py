@@ -18,6 +18,12 @@ from fastapi.responses import StreamingResponse
 CHUNK_BYTES = 1 << 16
 
 
+def attachment(name: str) -> dict[str, str]:
+    """The header that makes a browser save the response as the file ``name`` (a slug-based
+    name: ASCII without quotes)."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
     try:
         while chunk := handle.read(CHUNK_BYTES):
@@ -37,8 +43,5 @@ def temporary_file_response(
     return StreamingResponse(
         _chunks(handle),
         media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Content-Length": str(size),
-        },
+        headers={**attachment(name), "Content-Length": str(size)},
     )

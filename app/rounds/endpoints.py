@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import BearerToken, OptionalUser, Organizer, resolve_user
 from app.auth.models import User
 from app.core.deps import MAX_ID, RoundSlug, SessionDep, SettingsDep, StoreDep, read_in_thread
+from app.core.downloads import attachment
 from app.core.errors import ArtifactMissing
 from app.core.etag import CONDITIONAL_RESPONSES, Answer, conditional_response
 from app.core.openapi import problems
@@ -317,10 +318,7 @@ def _csv_chunks(store: ArtifactStore, sha: str) -> Iterator[bytes]:
 
 
 def _download_headers(slug: str, sha: str, suffix: str) -> dict[str, str]:
-    return {
-        "Content-Disposition": f'attachment; filename="{slug}-train.{suffix}"',
-        "ETag": f'"{sha}"',
-    }
+    return {**attachment(f"{slug}-train.{suffix}"), "ETag": f'"{sha}"'}
 
 
 @router.get(
@@ -391,7 +389,7 @@ def download_train_predictions(
         body,
         media_type="application/vnd.apache.parquet",
         headers={
-            "Content-Disposition": f'attachment; filename="{slug}-train-predictions.parquet"',
+            **attachment(f"{slug}-train-predictions.parquet"),
             "ETag": f'"{sha}"',
             "X-Model-Version": str(head.version),
         },
